@@ -1,0 +1,1 @@
+"""Digitpad's runtime: preprocessing, the exported classifier and the command line."""

@@ -1,0 +1,228 @@
+"""Turn whatever the app or the CLI receives into the 28x28 EMNIST format.
+
+The steps follow the EMNIST paper (Cohen et al. 2017): find the ink, crop to it, light Gaussian
+blur, centre in a square frame keeping the aspect ratio, 2-pixel border, downsample to 28x28,
+scale to the full range, white ink on black. One step is ours: strokes are re-drawn at one
+fixed width, so a digit drawn large with a thin brush and small with a thick one look alike.
+
+Every function here is pure: NumPy arrays in, NumPy arrays out.
+"""
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from model.spec import BORDER, BOX_SIZE, IMAGE_SIZE
+
+WORK_SIZE = 4 * BOX_SIZE  # the ink's long side while its strokes are re-drawn (px)
+STROKE_WIDTH = 11.0  # stroke width at WORK_SIZE: 2.75 px at 28x28, as in EMNIST digits
+BLUR_SIGMA = 1.0  # the paper's light Gaussian blur, at WORK_SIZE
+FIND_SIZE = 128  # long side of the coarse map on which the ink is found
+INK_LEVEL = 0.3  # a pixel with more ink than this counts as ink
+SPECK = 0.03  # ink smaller than this fraction of the image's long side is a speck
+MIN_CONTRAST = 0.15  # a photo whose darkest ink is fainter than this is blank
+MIN_SIDE = 8  # smaller images are refused
+
+
+class InputError(ValueError):
+    """The one error for input that is not a usable image; its message is for the user."""
+
+
+# ---------------------------------------------------------------------------- entry points
+def from_sketch(value: dict) -> np.ndarray | None:
+    """A Gradio Sketchpad value -> (28, 28) float32 in [0, 1], or None if blank.
+
+    `value` has `background`, `layers` and `composite`, each (H, W, 4) uint8 RGBA. The ink is
+    the alpha of the stroke layers; with no strokes in them (examples, API callers) it falls
+    back to the composite, then the background.
+    """
+    if not isinstance(value, dict):
+        raise InputError("A sketch must be a dict with 'layers' and 'composite'.")
+    layers = [_as_array(layer) for layer in value.get("layers") or [] if layer is not None]
+    alphas = [layer[..., 3] for layer in layers if layer.ndim == 3 and layer.shape[2] == 4]
+    if alphas and all(a.shape == alphas[0].shape for a in alphas):
+        digit = to_emnist(alphas[0] if len(alphas) == 1 else np.maximum.reduce(alphas))
+        if digit is not None:
+            return digit
+    for key in ("composite", "background"):
+        if value.get(key) is not None:
+            return from_array(_as_array(value[key]))
+    return None
+
+
+def from_array(image: np.ndarray) -> np.ndarray | None:
+    """Any image -> (28, 28) float32 in [0, 1], or None if blank.
+
+    `image` is (H, W) or (H, W, C) with C in 1-4 (L, LA, RGB, RGBA), of any size, dtype bool,
+    uint8, uint16 or float (in [0, 1], or [0, 255] if its maximum is above 1). Dark ink on
+    light paper and light ink on dark are both read; uneven lighting is flattened.
+    """
+    return to_emnist(ink_map(image))
+
+
+# ---------------------------------------------------------------------------- ink
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """Any image (see `from_array`) -> (H, W) float32 ink in [0, 1], 1 = most ink."""
+    gray, alpha = _split_channels(_to_unit_float(image))
+    border = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+    if np.median(border) < 0.5:  # drawn on transparency: the alpha is the ink
+        return alpha
+    gray = gray * alpha + (1 - alpha)  # composite onto white paper
+    return _flatten_lighting(gray)
+
+
+def _to_unit_float(image: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, C) array of any dtype -> (H, W, C) float32 in [0, 1]; checks shape."""
+    a = _as_array(image)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or not 1 <= a.shape[2] <= 4:
+        raise InputError(f"Expected an image of shape (H, W) or (H, W, 1-4), got {a.shape}.")
+    if min(a.shape[:2]) < MIN_SIDE:
+        raise InputError(f"The image is {a.shape[1]}x{a.shape[0]} px; it needs at least "
+                         f"{MIN_SIDE}x{MIN_SIDE}.")
+    if a.dtype == bool:
+        return a.astype(np.float32)
+    if np.issubdtype(a.dtype, np.integer):  # 8 bits, or 16 if any value needs them
+        full = 255 if a.dtype == np.uint8 or a.max() <= 255 else 65535
+        return np.clip(a.astype(np.float32) / full, 0, 1)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise InputError(f"Unsupported pixel type {a.dtype}.")
+    if not np.isfinite(a).all():
+        raise InputError("The image contains NaN or infinite values.")
+    a = a.astype(np.float32)
+    return np.clip(a / 255 if a.max() > 1 else a, 0, 1)
+
+
+def _split_channels(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W, C) float32 in [0, 1] -> gray (H, W) and alpha (H, W), both float32 in [0, 1]."""
+    channels = a.shape[2]
+    color = a[..., :3] if channels >= 3 else a[..., :1]
+    gray = color.mean(axis=2) if channels >= 3 else color[..., 0]
+    alpha = a[..., -1] if channels in (2, 4) else np.ones_like(gray)
+    return gray, alpha
+
+
+def _flatten_lighting(gray: np.ndarray) -> np.ndarray:
+    """(H, W) float32 gray in [0, 1] -> (H, W) float32 ink in [0, 1], 1 = most ink.
+
+    Estimates the paper's brightness with a large grey closing on a coarse copy (strokes are
+    thinner than a quarter of the image), and measures ink as darkness relative to it, so
+    shadows and gradients do not become ink. Light ink on dark paper is inverted first.
+    """
+    small = _resize(gray, _fit_shape(gray.shape, FIND_SIZE // 2))
+    border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    if np.median(border) < 0.5:
+        gray, small = 1 - gray, 1 - small
+    paper = ndimage.grey_closing(small, size=max(3, max(small.shape) // 4))
+    paper = _resize(ndimage.uniform_filter(paper, 3), gray.shape)
+    ink = np.clip(1 - gray / np.maximum(paper, 1e-3), 0, 1)
+    peak = float(ink.max())
+    return ink / peak if peak >= MIN_CONTRAST else np.zeros_like(ink)
+
+
+# ---------------------------------------------------------------------------- EMNIST frame
+def to_emnist(ink: np.ndarray) -> np.ndarray | None:
+    """(H, W) ink -> (28, 28) float32 in [0, 1], white on black; None if blank.
+
+    `ink` is float32 in [0, 1] or uint8 in [0, 255] (a Sketchpad's alpha), 1 or 255 = most ink.
+    """
+    box = find_ink(ink)
+    if box is None:
+        return None
+    crop = ink[box].astype(np.float32) * (1 / 255 if ink.dtype == np.uint8 else 1)
+    work = _resize(crop, _fit_shape(crop.shape, WORK_SIZE))
+    margin = int(STROKE_WIDTH)
+    strokes = redraw_strokes(np.pad(work, margin) >= 0.5, STROKE_WIDTH)
+    return frame(ndimage.gaussian_filter(strokes, BLUR_SIGMA))
+
+
+def find_ink(ink: np.ndarray) -> tuple[slice, slice] | None:
+    """(H, W) ink (as `to_emnist`) -> the bounding box of its ink, specks left out; None if blank.
+
+    Works on a max-pooled copy at most FIND_SIZE px long, so it costs little at any size.
+    """
+    labels, boxes, scale = ink_components(ink)
+    if not boxes:
+        return None
+    top = min(b[0].start for b in boxes) * scale
+    bottom = max(b[0].stop for b in boxes) * scale
+    left = min(b[1].start for b in boxes) * scale
+    right = max(b[1].stop for b in boxes) * scale
+    return slice(top, min(bottom, ink.shape[0])), slice(left, min(right, ink.shape[1]))
+
+
+def ink_components(ink: np.ndarray) -> tuple[np.ndarray, list[tuple[slice, slice]], int]:
+    """(H, W) ink (as `to_emnist`) -> (coarse labels, boxes of non-speck components, scale).
+
+    Boxes are in coarse pixels; multiply by the scale for the original image's pixels.
+    """
+    scale = -(-max(ink.shape) // FIND_SIZE)
+    h, w = -(-ink.shape[0] // scale), -(-ink.shape[1] // scale)
+    padded = np.pad(ink, ((0, h * scale - ink.shape[0]), (0, w * scale - ink.shape[1])))
+    rows = np.maximum.reduce([padded[i::scale] for i in range(scale)])  # max-pool, strided
+    coarse = np.maximum.reduce([rows[:, j::scale] for j in range(scale)])
+    level = INK_LEVEL * (255 if ink.dtype == np.uint8 else 1)
+    labels, _ = ndimage.label(coarse > level, structure=np.ones((3, 3)))
+    least = SPECK * max(h, w)
+    boxes = [box for box in ndimage.find_objects(labels)
+             if max(box[0].stop - box[0].start, box[1].stop - box[1].start) >= least]
+    return labels, boxes, scale
+
+
+def redraw_strokes(mask: np.ndarray, width: float) -> np.ndarray:
+    """(H, W) bool ink mask -> (H, W) float32 in [0, 1]: the same strokes, `width` px wide.
+
+    The pen's path is the ridge of the distance to the paper (the medial axis: points at least
+    as far from the paper as their neighbours, less half a pixel, and at least half as deep as
+    the typical ridge point, so jagged edges grow no spurs), plus wherever the pen's centre
+    must have been (deeper than the typical ridge point: filled loops and blobs). Strokes are
+    re-drawn as everything within width/2 of that path, anti-aliased. Keep `width` px margin.
+    """
+    depth = ndimage.distance_transform_edt(mask)
+    ridge = mask & (depth >= ndimage.maximum_filter(depth, size=3) - 0.5)
+    if not ridge.any():
+        return np.zeros(mask.shape, np.float32)
+    typical = np.median(depth[ridge])
+    path = (ridge & (depth >= typical / 2)) | (depth >= typical)
+    reach = ndimage.distance_transform_edt(~path)
+    return np.clip(width / 2 + 0.5 - reach, 0, 1).astype(np.float32)
+
+
+def frame(ink: np.ndarray) -> np.ndarray | None:
+    """(H, W) float32 ink -> (28, 28) float32 in [0, 1]: centred, long side 24 px, full range."""
+    rows, cols = np.nonzero(ink.max(axis=1) > 0.05)[0], np.nonzero(ink.max(axis=0) > 0.05)[0]
+    if rows.size == 0:
+        return None
+    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    side = max(ink.shape)
+    top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
+    square = np.zeros((side, side), np.float32)
+    square[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    out[BORDER:-BORDER, BORDER:-BORDER] = _resize(square, (BOX_SIZE, BOX_SIZE), Image.BICUBIC)
+    peak = out.max()
+    return np.clip(out / peak, 0, 1) if peak > 0 else None
+
+
+# ---------------------------------------------------------------------------- helpers
+def _as_array(image) -> np.ndarray:
+    """An ndarray, a PIL image or nested lists -> ndarray (no copy when already one)."""
+    try:
+        return np.asarray(image)
+    except Exception as error:  # e.g. ragged lists
+        raise InputError(f"Could not read the image as an array: {error}") from None
+
+
+def _fit_shape(shape: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """(h, w) -> (h', w') with the same aspect ratio and the given long side, each >= 1."""
+    scale = long_side / max(shape)
+    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
+
+
+def _resize(a: np.ndarray, shape: tuple[int, int], resample=None) -> np.ndarray:
+    """(H, W) float32 -> (h, w) float32; area averaging when shrinking, bilinear when growing."""
+    if resample is None:
+        resample = Image.BOX if shape[0] <= a.shape[0] else Image.BILINEAR
+    image = Image.fromarray(np.ascontiguousarray(a, dtype=np.float32))
+    return np.asarray(image.resize((shape[1], shape[0]), resample), dtype=np.float32)

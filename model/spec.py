@@ -1,0 +1,26 @@
+"""The one source of truth for the model's input and output, shared by training and serving."""
+
+from pathlib import Path
+
+# ---------------------------------------------------------------------------- format
+IMAGE_SIZE = 28  # EMNIST images are 28x28 ...
+BORDER = 2  # ... with a 2-pixel border, so the ink's long side is 24 px
+BOX_SIZE = IMAGE_SIZE - 2 * BORDER
+CLASSES = tuple(str(d) for d in range(10))
+NUM_CLASSES = len(CLASSES)
+INPUT_FORMAT = {
+    "shape": [None, IMAGE_SIZE, IMAGE_SIZE],
+    "dtype": "float32",
+    "range": [0.0, 1.0],
+    "polarity": "white ink on black",
+    "layout": "EMNIST (Cohen et al. 2017): ink cropped, centred, long side 24 px, 2 px border",
+}
+
+# ---------------------------------------------------------------------------- places
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIR = ROOT / "model" / "digitpad"  # the exported model the app and CLI serve
+SAVED_MODEL = "saved_model"  # sub-folders and files inside a model folder
+KERAS_FILE = "model.keras"
+METADATA_FILE = "metadata.json"
+SAMPLES_FILE = ROOT / "assets" / "test_samples.npz"  # held-out TEST samples for the app
+TRAIN_COMMAND = "python -m training.train --dataset mnist-subset"

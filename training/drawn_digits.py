@@ -1,0 +1,105 @@
+"""Digits drawn the way visitors draw them, to measure what the dataset cannot.
+
+Each digit has a few hand-written styles: strokes as polylines in a unit box (x right, y down).
+`render` draws them like Gradio's Sketchpad does (black round-capped strokes on a transparent
+layer over a white 800x800 background), with a chosen size, position, slant and brush width.
+These drawings are only ever used to evaluate, never to train.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+CANVAS = 800  # Gradio's default Sketchpad canvas (px)
+
+
+def _arc(cx, cy, rx, ry, start, stop, n=24):
+    """Points on an ellipse from angle `start` to `stop` (degrees, 0 = right, 90 = down)."""
+    t = np.radians(np.linspace(start, stop, n))
+    return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t)))
+
+
+# Each style is a list of strokes; each stroke a list of (x, y) points in [0, 1].
+STYLES: dict[int, list[list[list[tuple[float, float]]]]] = {
+    0: [[_arc(.5, .5, .4, .5, -90, 270)],
+        [_arc(.5, .5, .36, .48, -60, 290)]],
+    1: [[[(.5, 0), (.5, 1)]],
+        [[(.2, .25), (.55, 0), (.55, 1)]],
+        [[(.25, .2), (.55, 0), (.55, 1)], [(.25, 1), (.85, 1)]]],
+    2: [[_arc(.5, .3, .38, .3, 200, 380) + [(.1, 1), (.95, 1)]],
+        [_arc(.5, .28, .4, .28, 180, 350) + [(.15, .95), (.3, .85), (.6, 1), (.9, .95)]]],
+    3: [[_arc(.45, .25, .38, .25, 200, 450) + _arc(.45, .73, .45, .27, 270, 500)],
+        [[(.1, 0), (.9, 0), (.4, .4)] + _arc(.45, .7, .45, .3, 280, 510)]],
+    4: [[[(.65, 0), (.05, .68), (.95, .68)], [(.72, .3), (.72, 1)]],
+        [[(.2, 0), (.15, .55), (.9, .55)], [(.75, 0), (.75, 1)]]],
+    5: [[[(.85, 0), (.25, 0), (.2, .45)] + _arc(.45, .68, .45, .32, 225, 500)],
+        [[(.25, 0), (.2, .45)] + _arc(.45, .68, .45, .32, 225, 500), [(.25, 0), (.9, 0)]]],
+    6: [[[(.75, 0), (.4, .25)] + _arc(.5, .68, .38, .32, 195, 555)],
+        [_arc(.75, .6, .65, .6, 250, 180) + _arc(.5, .7, .4, .3, 180, 540)]],
+    7: [[[(.05, 0), (.95, 0), (.35, 1)]],
+        [[(.05, .05), (.95, 0), (.4, 1)], [(.3, .5), (.85, .5)]]],
+    8: [[_arc(.5, .26, .32, .26, 0, 360), _arc(.5, .72, .4, .28, 0, 360)],
+        [_arc(.5, .25, .35, .25, 90, 270) + _arc(.5, .75, .4, .25, -90, 270)
+         + _arc(.5, .25, .35, .25, 90, -90)]],
+    9: [[_arc(.45, .3, .35, .3, 0, 360), [(.8, .3), (.75, 1)]],
+        [_arc(.5, .3, .4, .3, 10, 370) + [(.85, .5), (.7, .8), (.4, 1)]]],
+}
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Where and how a digit is drawn on the canvas (all in canvas pixels)."""
+
+    height: float = 500  # height of the digit
+    aspect: float = 0.65  # width / height
+    x: float = 400  # centre
+    y: float = 400
+    slant: float = 0.0  # shear: x moves by slant * (distance above the centre)
+    brush: float = 24  # brush width
+
+
+def place(strokes, pose: Pose) -> list[np.ndarray]:
+    """Unit-box strokes -> list of (N, 2) float arrays of canvas coordinates."""
+    out = []
+    for stroke in strokes:
+        p = np.asarray(stroke, dtype=float) - 0.5
+        x = p[:, 0] * pose.height * pose.aspect - pose.slant * p[:, 1] * pose.height
+        out.append(np.stack([pose.x + x, pose.y + p[:, 1] * pose.height], axis=1))
+    return out
+
+
+def render(strokes, pose: Pose, canvas: int = CANVAS) -> dict:
+    """Unit-box strokes -> a Sketchpad value: background, one stroke layer, composite (RGBA)."""
+    layer = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    r = pose.brush / 2
+    for points in place(strokes, pose):
+        draw.line([tuple(p) for p in points], fill=(0, 0, 0, 255), width=round(pose.brush),
+                  joint="curve")
+        for x, y in points[[0, -1]]:  # round caps
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=(0, 0, 0, 255))
+    background = Image.new("RGBA", (canvas, canvas), (255, 255, 255, 255))
+    composite = Image.alpha_composite(background, layer)
+    return {"background": np.asarray(background), "layers": [np.asarray(layer)],
+            "composite": np.asarray(composite)}
+
+
+def random_pose(rng: np.random.Generator, canvas: int = CANVAS) -> Pose:
+    """A pose a visitor might draw: any size from small to filling the canvas, any brush."""
+    height = rng.uniform(0.25, 0.85) * canvas
+    aspect = rng.uniform(0.5, 0.8)
+    brush = rng.uniform(0.02, 0.075) * canvas
+    slant = rng.uniform(-0.25, 0.25)
+    half_w = height * (aspect + abs(slant)) / 2 + brush
+    half_h = height / 2 + brush
+    x = rng.uniform(half_w, max(half_w, canvas - half_w) + 1e-9)
+    y = rng.uniform(half_h, max(half_h, canvas - half_h) + 1e-9)
+    return Pose(height, aspect, x, y, slant, brush)
+
+
+def drawn_set(per_style: int = 12, seed: int = 2017) -> list[tuple[dict, int]]:
+    """Every style of every digit drawn in `per_style` random poses: (sketch value, digit)."""
+    rng = np.random.default_rng(seed)
+    return [(render(strokes, random_pose(rng)), digit)
+            for digit, styles in STYLES.items() for strokes in styles for _ in range(per_style)]

