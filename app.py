@@ -32,12 +32,17 @@ except (ModelError, FileNotFoundError) as error:
 
 
 # ---------------------------------------------------------------------------- outputs
-def chart(probabilities) -> pd.DataFrame:
-    """(10,) probabilities -> the bar chart's rows: digit, probability, and which is the guess."""
-    p = np.zeros(len(CLASSES)) if probabilities is None else np.asarray(probabilities)
-    best = int(p.argmax()) if probabilities is not None else -1
+def chart(probabilities) -> pd.DataFrame | None:
+    """(10,) probabilities -> the bar chart's rows (digit, probability, which is the guess).
+
+    None (an empty chart) when there is nothing to show: a chart's first data fixes its colour
+    scale, so a blank chart of grey bars alone would leave the predicted bar undrawn.
+    """
+    if probabilities is None:
+        return None
+    p = np.asarray(probabilities)
     return pd.DataFrame({"digit": list(CLASSES), "probability": p.round(4),
-                         "reading": ["prediction" if i == best else "other"
+                         "reading": ["prediction" if i == p.argmax() else "other"
                                      for i in range(len(CLASSES))]})
 
 
@@ -115,7 +120,8 @@ def read_upload(file):
 # ---------------------------------------------------------------------------- samples
 def gallery(digit: str, mistakes: bool):
     """-> (gallery items, their sample indices) for the chosen digit and view."""
-    indices = samples.pick(None if digit == "All" else int(digit), mistakes)[:GALLERY_SIZE]
+    pool = samples.pick(None if digit == "All" else int(digit), mistakes)
+    indices = pool[np.linspace(0, len(pool) - 1, min(GALLERY_SIZE, len(pool))).astype(int)]
     items = [(np.round(samples.images[i] * 255).astype(np.uint8),
               f"{samples.labels[i]} → {samples.predicted[i]}") for i in indices]
     return items, indices.tolist()
@@ -131,6 +137,15 @@ def sample(index: int):
     return show(samples.images[i], samples.probabilities[i], note)
 
 
+def sample_reading(index: int) -> dict:
+    """One held-out TEST sample by index (0-999) -> its true label and the model's reading."""
+    i = int(np.clip(index, 0, len(samples.labels) - 1))
+    p = samples.probabilities[i]
+    return {"index": i, "true_label": CLASSES[samples.labels[i]], "label": CLASSES[p.argmax()],
+            "correct": bool(samples.labels[i] == p.argmax()),
+            "confidences": [{"label": c, "confidence": float(v)} for c, v in zip(CLASSES, p)]}
+
+
 def pick_sample(indices: list, event: gr.SelectData):
     return sample(indices[event.index])
 
@@ -141,11 +156,21 @@ def random_sample(digit: str, mistakes: bool):
 
 
 # ---------------------------------------------------------------------------- layout
-PICK_BRUSH = """() => {  // Gradio 6's Sketchpad waits for a tool to be picked: pick the brush
-  const pick = () => document.querySelector('#sketchpad button[aria-label="Brush"]')?.click();
-  setTimeout(pick, 100);
-  setTimeout(pick, 600);
+KEEP_BRUSH = """() => {  // Gradio 6's Sketchpad ignores strokes until a tool is picked and drops
+  // the tool on every clear: whenever neither the brush nor the eraser is picked, pick the brush.
+  const start = () => {
+    const pad = document.querySelector('#sketchpad');
+    if (!pad?.querySelector('button[aria-label="Brush"]')) return setTimeout(start, 100);
+    const keep = () => {
+      const tools = [...pad.querySelectorAll('button[aria-label="Brush"], button[aria-label="Erase"]')];
+      if (!tools.some(tool => tool.classList.contains('highlight'))) tools[0]?.click();
+    };
+    new MutationObserver(keep).observe(pad, {subtree: true, attributes: true, attributeFilter: ['class']});
+    keep();
+  };
+  start();
 }"""
+CLEAR = """() => document.querySelector('#sketchpad button[aria-label="Clear canvas"]')?.click()"""
 CSS = """
 #preview img { image-rendering: pixelated; }
 #sketchpad { touch-action: none; }
@@ -163,8 +188,8 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
                     sketchpad = gr.Sketchpad(
                         elem_id="sketchpad", label="Draw here", canvas_size=(800, 800),
                         fixed_canvas=True, layers=False, transforms=(), type="numpy",
-                        brush=gr.Brush(default_size=40, colors=["#000000"], color_mode="fixed"),
-                        eraser=gr.Eraser(default_size=48), buttons=[], height=560)
+                        brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
+                        eraser=gr.Eraser(default_size=30), buttons=[], height=560)
                     clear = gr.Button("🧹 Clear", variant="secondary", elem_id="clear")
                 with gr.Tab("Dataset samples", id="samples"):
                     with gr.Row():
@@ -176,8 +201,8 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
                     items, indices = gallery("All", False)
                     shown = gr.State(indices)
                     picker = gr.Gallery(items, label=f"Held-out TEST digits ({samples.dataset}): "
-                                        "true → read", columns=8, height=420,
-                                        allow_preview=False, elem_id="samples")
+                                        "true → read", columns=6, height=420,
+                                        allow_preview=False, elem_id="samples", buttons=[])
                 with gr.Tab("Upload", id="upload"):
                     upload = gr.Image(type="filepath", image_mode=None, label="Photo or scan "
                                       "of one handwritten digit", sources=["upload", "clipboard"],
@@ -185,32 +210,29 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
         with gr.Column(scale=4, min_width=300):
             note = gr.Markdown(DRAW_PROMPT, elem_id="note")
             label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
-            bars = gr.BarPlot(chart(None), x="digit", y="probability", color="reading",
+            bars = gr.BarPlot(None, x="digit", y="probability", color="reading",
                               color_map={"prediction": "#f97316", "other": "#94a3b8"},
                               y_lim=[0, 1], sort="x", label="All ten probabilities",
                               x_title="digit", y_title="probability", show_label=True,
                               elem_id="chart", height=240)
             preview = gr.Image(label="What the network saw (28x28)", elem_id="preview",
-                               interactive=False, height=240, buttons=[])
+                               interactive=False, height=240, buttons=[], format="png")
     gr.Markdown("Trained on MNIST digits converted to the EMNIST format. Retrain with "
                 f"`{TRAIN_COMMAND}`. [Source and model card](README.md).")
 
     outputs = [label, bars, preview, note]
     sketchpad.change(read_sketches, sketchpad, outputs, api_name="read_sketch", batch=True,
                      max_batch_size=8, trigger_mode="always_last", show_progress="hidden")
-    clear.click(lambda: (None, *show(None, None)), None, [sketchpad, *outputs],
-                api_visibility="private", show_progress="hidden").then(
-        None, js=PICK_BRUSH)
-    sketchpad.clear(None, js=PICK_BRUSH)
+    clear.click(None, js=CLEAR)  # the editor's own clear: its change event resets the outputs
     upload.upload(read_upload, upload, outputs, preprocess=False, api_visibility="private")
     upload.clear(lambda: show(None, None), None, outputs, api_visibility="private")
     for control in (digit, mistakes):
         control.change(gallery, [digit, mistakes], [picker, shown], api_visibility="private")
     picker.select(pick_sample, shown, outputs, api_visibility="private")
     lucky.click(random_sample, [digit, mistakes], outputs, api_visibility="private")
-    gr.api(sample, api_name="sample")
+    gr.api(sample_reading, api_name="sample")
     gr.api(classify, api_name="classify")
-    demo.load(None, js=PICK_BRUSH)
+    demo.load(None, js=KEEP_BRUSH)
     demo.queue(default_concurrency_limit=4, max_size=256)
 
 LAUNCH = dict(max_file_size=MAX_FILE_SIZE, css=CSS,  # tests launch with these too

@@ -34,8 +34,9 @@ class Classifier:
             self._saved = tf.saved_model.load(str(self.folder / SAVED_MODEL))  # keep it alive
             self.probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))  # warm up
         except Exception as error:  # corrupt protobuf, missing variables, bad JSON, ...
+            detail = " ".join(str(error).split())[:200]  # one line, whatever TensorFlow says
             raise ModelError(f"The model at {self.folder} is unusable ({type(error).__name__}: "
-                             f"{str(error)[:200]}). {fix}") from None
+                             f"{detail}). {fix}") from None
         if self.metadata.get("classes") != list(CLASSES):
             raise ModelError(f"The model at {self.folder} has classes "
                              f"{self.metadata.get('classes')}, expected {list(CLASSES)}. {fix}")
@@ -53,3 +54,17 @@ class Classifier:
         if image is None:
             return {}
         return dict(zip(CLASSES, self.probabilities(image[None])[0].tolist()))
+
+    def read_number(self, digits: list) -> dict:
+        """Segmented digits (`model.segment.Digit`, left to right) -> the number they write.
+
+        -> {"number": "42" ("" if none), "digits": [{"digit", "confidence", "probabilities",
+        "box": [left, top, right, bottom]}, ...]}, all digits classified in one batched call.
+        """
+        if not digits:
+            return {"number": "", "digits": []}
+        found = self.probabilities(np.stack([d.image for d in digits]))
+        read = [{"digit": CLASSES[int(p.argmax())], "confidence": round(float(p.max()), 6),
+                 "probabilities": [round(float(v), 6) for v in p], "box": list(d.box)}
+                for d, p in zip(digits, found)]
+        return {"number": "".join(r["digit"] for r in read), "digits": read}

@@ -36,18 +36,26 @@ def from_sketch(value: dict) -> np.ndarray | None:
     the alpha of the stroke layers; with no strokes in them (examples, API callers) it falls
     back to the composite, then the background.
     """
+    return to_emnist(sketch_ink(value))
+
+
+def sketch_ink(value: dict) -> np.ndarray:
+    """A Sketchpad value -> (H, W) ink: the stroke layers' alpha (uint8), else the composite's."""
     if not isinstance(value, dict):
         raise InputError("A sketch must be a dict with 'layers' and 'composite'.")
-    layers = [_as_array(layer) for layer in value.get("layers") or [] if layer is not None]
-    alphas = [layer[..., 3] for layer in layers if layer.ndim == 3 and layer.shape[2] == 4]
-    if alphas and all(a.shape == alphas[0].shape for a in alphas):
-        digit = to_emnist(alphas[0] if len(alphas) == 1 else np.maximum.reduce(alphas))
-        if digit is not None:
-            return digit
+    layers = value.get("layers")
+    if not isinstance(layers, (list, tuple, type(None))):
+        raise InputError("A sketch's 'layers' must be a list of images.")
+    alphas = [a for a in (_alpha(layer) for layer in layers or [] if layer is not None)
+              if a is not None]
+    if alphas and all(a.shape == alphas[0].shape and a.dtype == alphas[0].dtype for a in alphas):
+        ink = alphas[0] if len(alphas) == 1 else np.maximum.reduce(alphas)
+        if ink.any():  # strokes there: specks only still read as blank, as they should
+            return ink
     for key in ("composite", "background"):
         if value.get(key) is not None:
-            return from_array(_as_array(value[key]))
-    return None
+            return ink_map(_as_array(value[key]))
+    return np.zeros((MIN_SIDE, MIN_SIDE), np.float32)
 
 
 def from_array(image: np.ndarray) -> np.ndarray | None:
@@ -58,6 +66,16 @@ def from_array(image: np.ndarray) -> np.ndarray | None:
     light paper and light ink on dark are both read; uneven lighting is flattened.
     """
     return to_emnist(ink_map(image))
+
+
+def _alpha(layer) -> np.ndarray | None:
+    """A stroke layer -> its alpha: (H, W) uint8 as it comes, or float32 in [0, 1]; None if no alpha."""
+    a = _as_array(layer)
+    if a.ndim != 3 or a.shape[2] != 4:
+        return None
+    if a.dtype == np.uint8 and min(a.shape[:2]) >= MIN_SIDE:
+        return a[..., 3]  # the common case, with no copy
+    return _to_unit_float(a)[..., 3]
 
 
 # ---------------------------------------------------------------------------- ink
@@ -142,7 +160,8 @@ def find_ink(ink: np.ndarray) -> tuple[slice, slice] | None:
 
     Works on a max-pooled copy at most FIND_SIZE px long, so it costs little at any size.
     """
-    labels, boxes, scale = ink_components(ink)
+    _, components, scale = ink_components(ink)
+    boxes = list(components.values())
     if not boxes:
         return None
     top = min(b[0].start for b in boxes) * scale
@@ -152,8 +171,8 @@ def find_ink(ink: np.ndarray) -> tuple[slice, slice] | None:
     return slice(top, min(bottom, ink.shape[0])), slice(left, min(right, ink.shape[1]))
 
 
-def ink_components(ink: np.ndarray) -> tuple[np.ndarray, list[tuple[slice, slice]], int]:
-    """(H, W) ink (as `to_emnist`) -> (coarse labels, boxes of non-speck components, scale).
+def ink_components(ink: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[slice, slice]], int]:
+    """(H, W) ink (as `to_emnist`) -> (coarse labels, {label: box} of non-speck components, scale).
 
     Boxes are in coarse pixels; multiply by the scale for the original image's pixels.
     """
@@ -165,9 +184,9 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, list[tuple[slice, slice
     level = INK_LEVEL * (255 if ink.dtype == np.uint8 else 1)
     labels, _ = ndimage.label(coarse > level, structure=np.ones((3, 3)))
     least = SPECK * max(h, w)
-    boxes = [box for box in ndimage.find_objects(labels)
-             if max(box[0].stop - box[0].start, box[1].stop - box[1].start) >= least]
-    return labels, boxes, scale
+    components = {label: box for label, box in enumerate(ndimage.find_objects(labels), start=1)
+                  if max(box[0].stop - box[0].start, box[1].stop - box[1].start) >= least}
+    return labels, components, scale
 
 
 def redraw_strokes(mask: np.ndarray, width: float) -> np.ndarray:

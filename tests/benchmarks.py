@@ -1,0 +1,226 @@
+"""Measure Digitpad and print one table:  python -m tests.benchmarks [--quick]
+
+Preprocessing, the model, the app end to end beside a trivial Gradio app, start-up time,
+memory under 2,000 requests, and TEST accuracy beside the tutorial's CNN trained in this run.
+Figures are medians over repeated runs. Nothing here is a pass/fail test.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.spec import ROOT
+
+ROUNDS = 3  # each end-to-end figure is the median of this many rounds
+
+
+@dataclass(frozen=True)
+class Config:
+    quick: bool = False  # fewer repetitions, no baseline training: a smoke run of this script
+
+
+def parse_args(argv=None) -> Config:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, no baseline")
+    return Config(parser.parse_args(argv).quick)
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float, float]:
+    """-> (p50, p90, p99) in milliseconds."""
+    ms = np.asarray(seconds) * 1000
+    return tuple(float(np.percentile(ms, q)) for q in (50, 90, 99))
+
+
+def timed(fn, repeat: int) -> list[float]:
+    fn()  # warm up
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+# ---------------------------------------------------------------------------- parts
+def bench_preprocessing(rows: list, repeat: int) -> None:
+    from model.preprocess import from_array, from_sketch
+    from training.drawn_digits import STYLES, Pose, render
+
+    sketch = render(STYLES[3][0], Pose(height=520, brush=36))
+    photo = np.asarray(render(STYLES[3][0], Pose(height=2400, aspect=0.6, x=2000, y=1500,
+                                                 brush=120), canvas=4000)["composite"])[:3000, :, :3]
+    for name, fn in (("preprocess 800x800 sketch", lambda: from_sketch(sketch)),
+                     ("preprocess 4000x3000 photo", lambda: from_array(photo))):
+        p50, _, p99 = percentiles(timed(fn, repeat))
+        rows.append((name, f"p50 {p50:.2f} ms, p99 {p99:.2f} ms", "p50 <= 3 ms (sketch)"))
+
+
+def bench_model(rows: list, repeat: int) -> None:
+    from model.classifier import Classifier
+
+    classifier = Classifier()
+    one, batch = np.random.rand(1, 28, 28).astype(np.float32), np.random.rand(64, 28, 28).astype(np.float32)
+    p50_one = percentiles(timed(lambda: classifier.probabilities(one), repeat))[0]
+    p50_batch = percentiles(timed(lambda: classifier.probabilities(batch), repeat // 4 + 1))[0]
+    rows.append(("model, 1 image", f"{p50_one:.2f} ms", ""))
+    rows.append(("model, batch of 64", f"{p50_batch:.2f} ms ({p50_batch / 64:.3f} ms per image)", ""))
+
+
+class Server:
+    """`python <script>` on a free port, as a visitor's server would run."""
+
+    def __init__(self, script: str):
+        from tests.conftest import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = dict(os.environ, GRADIO_SERVER_PORT=str(self.port), GRADIO_ANALYTICS_ENABLED="False",
+                   TF_CPP_MIN_LOG_LEVEL="2")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([sys.executable, script], cwd=ROOT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def first_answer(self, image: str, timeout: float = 120) -> float:
+        """Seconds from start until /classify first answers."""
+        from gradio_client import Client, handle_file
+
+        while time.perf_counter() - self.started < timeout:
+            try:
+                Client(self.url, verbose=False).predict(handle_file(image), api_name="/classify")
+                return time.perf_counter() - self.started
+            except Exception:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.url} did not answer within {timeout} s")
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(next(l for l in status.splitlines() if l.startswith("VmRSS")).split()[1]) / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def load(url: str, images: list[str], clients: int, calls: int) -> tuple[list[float], int, float]:
+    """`clients` threads, one Client each, `calls` requests each -> (latencies, errors, seconds)."""
+    from gradio_client import Client, handle_file
+
+    latencies, errors, lock = [], [0], threading.Lock()
+
+    def visitor(k: int) -> None:
+        client = Client(url, verbose=False)
+        for i in range(calls):
+            image = images[(k + i) % len(images)]
+            start = time.perf_counter()
+            try:
+                client.predict(handle_file(image), api_name="/classify")
+                ok = True
+            except Exception as error:  # a refused bad file is an answer, anything else is not
+                ok = "Can't read" in str(error) or "could not" in str(error).lower()
+            with lock:
+                latencies.append(time.perf_counter() - start)
+                errors[0] += not ok
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(visitor, range(clients)))
+    return latencies, errors[0], time.perf_counter() - start
+
+
+def bench_end_to_end(rows: list, images: dict, config: Config) -> None:
+    scenarios = [(1, 20 if config.quick else 60), (8, 5 if config.quick else 25),
+                 (32, 2 if config.quick else 8)]
+    servers = {"digitpad": Server("app.py"), "trivial": Server("tests/trivial_app.py")}
+    try:
+        for name, server in servers.items():
+            rows.append((f"start-up to first /classify ({name})",
+                         f"{server.first_answer(images['good'][0]):.1f} s", "<= 10 s" if name == "digitpad" else ""))
+        for clients, calls in scenarios:
+            for name, server in servers.items():
+                rounds = [load(server.url, images["good"], clients, calls) for _ in range(ROUNDS)]
+                p50 = statistics.median(percentiles(r[0])[0] for r in rounds)
+                p90 = statistics.median(percentiles(r[0])[1] for r in rounds)
+                rate = statistics.median(len(r[0]) / r[2] for r in rounds)
+                errors = sum(r[1] for r in rounds)
+                rows.append((f"/classify, {clients} client(s), {name}",
+                             f"p50 {p50:.0f} ms, p90 {p90:.0f} ms, {rate:.1f} req/s, {errors} errors", ""))
+        app = servers["digitpad"]
+        idle = app.rss_mb()
+        mixed = images["good"] + images["blank"] + images["bad"]
+        total = 400 if config.quick else 2000
+        latencies, errors, seconds = load(app.url, mixed, 16, total // 16)
+        after = app.rss_mb()
+        rows.append((f"{len(latencies)} mixed requests, 16 clients",
+                     f"{errors} errors, {len(latencies) / seconds:.1f} req/s, "
+                     f"RSS {idle:.0f} -> {after:.0f} MB ({(after / idle - 1):+.1%})", "0 errors, growth <= 5%"))
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def bench_accuracy(rows: list, config: Config) -> None:
+    from model.classifier import Classifier
+    from model.samples import load_samples
+
+    samples = load_samples(Classifier())
+    shipped = float((samples.predicted == samples.labels).mean())
+    rows.append(("TEST accuracy, shipped model", f"{shipped:.2%}", ">= 99.0%"))
+    if config.quick:
+        return
+    from training.train import Config as TrainConfig, train
+
+    summary = train(TrainConfig(network="baseline", epochs=25, batch_size=250, augment=False,
+                                learning_rate=1e-3, patience=25, export=False))
+    rows.append(("TEST accuracy, tutorial CNN (this run)", f"{summary['test_accuracy']:.2%}", ""))
+    rows.append(("drawn digits, tutorial CNN (this run)", f"{summary['drawn_accuracy']:.2%}", ""))
+
+
+def write_images(folder: Path) -> dict[str, list[str]]:
+    from PIL import Image
+
+    from tests.bad_uploads import digit_photo
+
+    good = []
+    for digit in range(10):
+        path = folder / f"{digit}.png"
+        digit_photo(digit).save(path)
+        good.append(str(path))
+    blank = folder / "blank.png"
+    Image.new("RGB", (300, 300), "white").save(blank)
+    bad = folder / "bad.png"
+    bad.write_bytes(b"not an image at all")
+    return {"good": good, "blank": [str(blank)], "bad": [str(bad)]}
+
+
+def main(argv=None) -> int:
+    config = parse_args(argv)
+    rows = []
+    repeat = 30 if config.quick else 200
+    with tempfile.TemporaryDirectory() as folder:
+        images = write_images(Path(folder))
+        bench_preprocessing(rows, repeat)
+        bench_model(rows, repeat)
+        bench_end_to_end(rows, images, config)
+        bench_accuracy(rows, config)
+    cpu = next((l.split(":")[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    print(f"\nMachine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}\n")
+    print("| measure | result | target |\n|---|---|---|")
+    for name, result, target in rows:
+        print(f"| {name} | {result} | {target} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The shipped model: a quality gate on held-out data, and clear errors for broken folders."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from model.classifier import Classifier, ModelError
+from model.preprocess import from_sketch
+from model.samples import load_samples
+from model.spec import METADATA_FILE, MODEL_DIR, SAVED_MODEL
+from training.drawn_digits import STYLES, drawn_set
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier(MODEL_DIR)
+
+
+def test_shipped_model_meets_its_test_target(classifier):
+    samples = load_samples(classifier)
+    accuracy = float((samples.predicted == samples.labels).mean())
+    assert len(samples.labels) == 1000
+    assert accuracy >= 0.985  # a regression gate at the measured 98.6% (the 99.0% goal is not met)
+    assert accuracy == pytest.approx(classifier.metadata["test_accuracy"], abs=0.001)
+
+
+def test_shipped_model_reads_drawn_digits(classifier):
+    # Fresh poses (another seed than the report's), drawn like the Sketchpad draws them.
+    drawings = drawn_set(per_style=5, seed=99)
+    images = np.stack([from_sketch(sketch) for sketch, _ in drawings])
+    labels = np.array([digit for _, digit in drawings])
+    right = classifier.probabilities(images).argmax(axis=1) == labels
+    style = [(digit, k) for digit, styles in STYLES.items() for k in range(len(styles))
+             for _ in range(5)]
+    european_one = np.array([digit == 1 and k > 0 for digit, k in style])  # flag, flag + base
+    assert right[~european_one].mean() >= 0.98  # every other style: measured 100%
+    assert right.mean() >= 0.94  # all of them: measured 95%, the 1s with a flag pull it down
+
+
+def test_probabilities_are_a_distribution_and_batch_independent(classifier):
+    samples = load_samples(classifier)
+    one_by_one = np.concatenate([classifier.probabilities(samples.images[i:i + 1])
+                                 for i in range(5)])
+    np.testing.assert_allclose(one_by_one, samples.probabilities[:5], atol=1e-5)
+    assert classifier.probabilities(np.zeros((0, 28, 28))).shape == (0, 10)
+    assert classifier.label(None) == {}
+
+
+def test_missing_model_folder_names_the_path_and_the_fix(tmp_path):
+    with pytest.raises(ModelError, match=f"{tmp_path / 'nothing'}.*python -m training.train"):
+        Classifier(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "junk", "no-variables", "bad-metadata"])
+def test_damaged_model_folder_gives_a_clear_error(tmp_path, damage):
+    folder = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, folder)
+    graph = folder / SAVED_MODEL / "saved_model.pb"
+    if damage == "truncate":
+        graph.write_bytes(graph.read_bytes()[:1000])
+    elif damage == "junk":
+        graph.write_bytes(b"this is not a protobuf" * 50)
+    elif damage == "no-variables":
+        shutil.rmtree(folder / SAVED_MODEL / "variables")
+    else:
+        (folder / METADATA_FILE).write_text("{not json")
+    with pytest.raises(ModelError, match="unusable.*python -m training.train"):
+        Classifier(folder)

@@ -1,0 +1,80 @@
+"""`python -m model.predict` on real image files, good and broken."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.spec import ROOT
+from training.drawn_digits import STYLES, Pose, render
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "model.predict", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Drawn digits saved as PNG and JPEG like a user would, a blank, and broken files."""
+    folder = tmp_path_factory.mktemp("images")
+    paths = {}
+    for digit in range(10):
+        composite = render(STYLES[digit][0], Pose(height=480, brush=30))["composite"]
+        path = folder / f"digit{digit}.{'png' if digit % 2 else 'jpg'}"
+        Image.fromarray(composite).convert("RGB").save(path)
+        paths[digit] = path
+    paths["blank"] = folder / "blank.png"
+    Image.new("RGB", (200, 200), "white").save(paths["blank"])
+    paths["text"] = folder / "notes.png"
+    paths["text"].write_text("not an image")
+    paths["empty"] = folder / "empty.png"
+    paths["empty"].write_bytes(b"")
+    paths["truncated"] = folder / "truncated.png"
+    paths["truncated"].write_bytes(paths[1].read_bytes()[:300])
+    return paths
+
+
+def test_cli_reads_drawn_digits_and_reports_broken_files_as_json(files):
+    digits = [files[d] for d in range(10)]
+    broken = [files["text"], files["empty"], files["truncated"], files["text"].with_name("gone.png")]
+    result = run("--json", *digits, files["blank"], *broken)
+    assert result.returncode == 1  # some files failed
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["path"] for line in lines] == [str(p) for p in [*digits, files["blank"], *broken]]
+    for digit, line in enumerate(lines[:10]):
+        assert line["digit"] == digit, line
+        assert len(line["probabilities"]) == 10
+        assert sum(line["probabilities"]) == pytest.approx(1, abs=1e-3)
+        assert "error" not in line
+    assert lines[10] == {"path": str(files["blank"]), "digit": None, "probabilities": None}
+    for line in lines[11:]:
+        assert line["digit"] is None and line["error"]
+    assert "empty" in lines[12]["error"] and "No such file" in lines[14]["error"]
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_text_output_and_success_status(files):
+    result = run(files[3], files[7], files["blank"])
+    assert result.returncode == 0
+    out = result.stdout.splitlines()
+    assert out[0].startswith(f"{files[3]}: 3 (") and out[1].startswith(f"{files[7]}: 7 (")
+    assert out[2].endswith("blank (no digit found)")
+
+
+def test_cli_batches_thousands_of_paths(files, tmp_path):
+    many = [files[d] for d in range(10)] * 100  # 1,000 paths in one call, two model calls
+    result = run("--json", *many)
+    assert result.returncode == 0
+    digits = [json.loads(line)["digit"] for line in result.stdout.splitlines()]
+    assert digits == list(range(10)) * 100
+
+
+def test_cli_without_a_model_says_how_to_train_one(files, tmp_path):
+    result = run("--model", tmp_path / "missing", files[1])
+    assert result.returncode == 2
+    assert "No exported model" in result.stderr and "python -m training.train" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,79 @@
+"""Training end to end (a short run), export safety, and failure without litter."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from model.classifier import Classifier
+from model.spec import CLASSES, KERAS_FILE, METADATA_FILE
+from training import train
+from training.export import export_model
+from training.network import baseline
+
+
+def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
+    out, samples = tmp_path / "model", tmp_path / "samples.npz"
+    code = train.main(["--limit", "1500", "--epochs", "4", "--members", "2", "--batch-size", "64",
+                       "--out", str(out), "--samples", str(samples)])
+    assert code == 0
+
+    classifier = Classifier(out)  # the SavedModel, loaded without Keras
+    meta = classifier.metadata
+    assert meta["classes"] == list(CLASSES)
+    assert meta["input_format"]["shape"] == [None, 28, 28]
+    assert meta["dataset"] == "mnist-subset" and "TEST 1000" in meta["split"]
+    assert meta["network"] == "digitpad x2 (averaged)" and len(meta["member_validation_accuracy"]) == 2
+    assert 0 <= meta["test_accuracy"] <= 1 and "tensorflow" in meta["versions"]
+
+    with np.load(samples) as data:
+        images, labels = data["images"] / 255, data["labels"]
+    assert images.shape == (1000, 28, 28) and np.bincount(labels).tolist() == [100] * 10
+    probabilities = classifier.probabilities(images)
+    assert probabilities.shape == (1000, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+    accuracy = (probabilities.argmax(axis=1) == labels).mean()
+    assert accuracy == pytest.approx(meta["test_accuracy"], abs=0.002)  # metadata tells the truth
+    assert accuracy > 0.85  # 1,350 images, 4 epochs (measured 95.5%): short of the shipped model
+
+    reloaded = keras.models.load_model(out / KERAS_FILE)  # the .keras file, for fine-tuning
+    np.testing.assert_allclose(reloaded.predict(images[:8], verbose=0), probabilities[:8],
+                               atol=1e-4)
+    for name in ("report.md", "confusion.png", "curves.png", "mistakes.png"):
+        assert (out / "report" / name).stat().st_size > 0
+
+
+def test_failed_export_leaves_the_previous_model_intact(tmp_path):
+    model = baseline()
+    out = tmp_path / "model"
+    export_model(model, out, {"version": 1})
+
+    def crash(folder):
+        raise KeyboardInterrupt  # the run is stopped while exporting
+
+    with pytest.raises(KeyboardInterrupt):
+        export_model(model, out, {"version": 2}, extra=crash)
+    assert json.loads((out / METADATA_FILE).read_text()) == {"version": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no half-written folders
+
+
+def test_training_on_a_corrupt_dataset_file_fails_clearly_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "matlab.zip"
+    bad.write_bytes(b"<html>not found</html>")
+    out = tmp_path / "model"
+    code = train.main(["--dataset", "emnist", "--emnist-zip", str(bad), "--out", str(out),
+                       "--samples", str(tmp_path / "samples.npz")])
+    assert code == 2
+    assert "is not a zip file" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["matlab.zip"]
+
+
+def test_every_flag_has_help(capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--help"])
+    text = capsys.readouterr().out
+    for field in train.dataclasses.fields(train.Config):
+        assert "--" + field.name.replace("_", "-") in text and train.HELP[field.name]
+    config = train.parse_args(["--epochs", "3", "--no-augment", "--network", "baseline"])
+    assert config.epochs == 3 and config.augment is False and config.network == "baseline"
