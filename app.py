@@ -2,27 +2,29 @@
 
     python app.py    # http://127.0.0.1:7860; GRADIO_SERVER_PORT and GRADIO_SERVER_NAME change it
 
-This file only builds the interface; the model and its preprocessing live in `model/`.
+This file only builds the interface; the model, its preprocessing and what is shown for a
+reading live in `model/`.
 """
 
 import sys
 
 import gradio as gr
 import numpy as np
-import pandas as pd
 
 from model.classifier import Classifier, ModelError
+from model.explain import overlay, saliency
+from model.feedback import FeedbackError, save_correction
 from model.imagefile import read_image
-from model.preprocess import InputError, from_array, from_sketch
+from model.preprocess import InputError, from_array, ink_map, sketch_ink, to_emnist
+from model.present import chart, number_preview, pixels, verdict
 from model.samples import load_samples
+from model.segment import segment
 from model.spec import CLASSES, TRAIN_COMMAND
 
-PREVIEW_SCALE = 8  # the 28x28 input is shown 224x224, each pixel a visible square
-SURE = 0.80  # below this top probability ...
-CLOSE = 0.25  # ... or with the runner-up this close behind, the app says it is unsure
 GALLERY_SIZE = 40  # samples shown at once
-DRAW_PROMPT = "✏️ **Draw a digit** (0-9) on the pad: the network reads it as you draw."
+DRAW_PROMPT = "✏️ **Draw a digit** (0-9), or a whole number, on the pad: the network reads it as you draw."
 MAX_FILE_SIZE = "10mb"
+AUTO = "its answer"  # the saliency map explains the model's own answer unless a digit is picked
 
 try:  # load once, at start-up
     classifier = Classifier()
@@ -31,90 +33,129 @@ except (ModelError, FileNotFoundError) as error:
     sys.exit(f"error: {error}")
 
 
-# ---------------------------------------------------------------------------- outputs
-def chart(probabilities) -> pd.DataFrame | None:
-    """(10,) probabilities -> the bar chart's rows (digit, probability, which is the guess).
-
-    None (an empty chart) when there is nothing to show: a chart's first data fixes its colour
-    scale, so a blank chart of grey bars alone would leave the predicted bar undrawn.
-    """
-    if probabilities is None:
-        return None
-    p = np.asarray(probabilities)
-    return pd.DataFrame({"digit": list(CLASSES), "probability": p.round(4),
-                         "reading": ["prediction" if i == p.argmax() else "other"
-                                     for i in range(len(CLASSES))]})
-
-
-def verdict(p: np.ndarray) -> str:
-    """(10,) probabilities -> one line saying what the network read, and how sure it is."""
-    first, second = np.argsort(p)[::-1][:2]
-    if p[first] < SURE or p[first] - p[second] < CLOSE:
-        return (f"🤔 **Not sure**: a {CLASSES[first]} ({p[first]:.0%}) "
-                f"or a {CLASSES[second]} ({p[second]:.0%})?")
-    return f"✅ Reads a **{CLASSES[first]}** ({p[first]:.0%} sure)."
-
-
-def show(image, probabilities, note: str = ""):
-    """-> (label, chart, preview, note) for a 28x28 image and its probabilities, or a blank."""
+# ---------------------------------------------------------------------------- readings
+def show(image, probabilities, note: str = "", why: bool = False, focus: str = AUTO):
+    """-> (label, chart, preview, note, reading) for one 28x28 image, or a blank (None)."""
     if image is None:
-        return None, chart(None), None, note or DRAW_PROMPT
-    preview = np.kron(np.round(image * 255).astype(np.uint8),
-                      np.ones((PREVIEW_SCALE, PREVIEW_SCALE), np.uint8))
-    return (dict(zip(CLASSES, map(float, probabilities))), chart(probabilities), preview,
-            note or verdict(probabilities))
+        return None, None, None, note or DRAW_PROMPT, None
+    reading = {"image": image, "probabilities": probabilities}
+    return (dict(zip(CLASSES, map(float, probabilities))), chart(probabilities),
+            preview(reading, why, focus), note or verdict(probabilities), reading)
 
 
-def read_sketches(sketches: list) -> tuple[list, ...]:
-    """A batch of Sketchpad values -> a batch of (label, chart, preview, note)."""
-    images, notes = [], []
-    for sketch in sketches:
+def show_number(ink, digits, why: bool, focus: str):
+    """-> the same five outputs for a drawing of several digits: the number, boxes, first digit."""
+    number = classifier.read_number(digits)
+    confidence = float(np.prod([d["confidence"] for d in number["digits"]]))
+    shaky = [str(k + 1) for k, d in enumerate(number["digits"]) if d["confidence"] < 0.8]
+    note = (f"🔢 Reads the number **{number['number']}** ({len(digits)} digits"
+            + (f"; not sure of digit {', '.join(shaky)}" if shaky else "") + ").")
+    reading = {"ink": ink, "number": number}
+    return ({number["number"]: confidence}, chart(number["digits"][0]["probabilities"]),
+            number_preview(ink, number), note, reading)
+
+
+def preview(reading, why: bool, focus: str):
+    """The image beside the chart: the 28x28 input, or with `why` its saliency map."""
+    if reading is None:
+        return None
+    if "number" in reading:
+        return number_preview(reading["ink"], reading["number"])
+    if not why:
+        return pixels(reading["image"])
+    _, heat = saliency(classifier, reading["image"], None if focus == AUTO else int(focus))
+    return overlay(reading["image"], heat)
+
+
+def read_sketches(sketches: list, whys: list, focuses: list) -> tuple[list, ...]:
+    """A batch of Sketchpad values -> a batch of (label, chart, preview, note, reading).
+
+    One digit is framed as a whole (as always); several digits are read as a number.
+    """
+    rows = []
+    for sketch, why, focus in zip(sketches, whys, focuses):
         try:
-            images.append(from_sketch(sketch) if sketch else None)
-            notes.append("")
+            ink = sketch_ink(sketch) if sketch else None
+            digits = segment(ink) if ink is not None else []
+            if len(digits) > 1:
+                rows.append(show_number(ink, digits, why, focus))
+                continue
+            image = to_emnist(ink) if digits else None
         except InputError as error:
-            images.append(None)
-            notes.append(f"⚠️ {error}")
-    inked = [i for i, image in enumerate(images) if image is not None]
-    found = classifier.probabilities(np.stack([images[i] for i in inked])) if inked else []
-    probabilities = dict(zip(inked, found))
-    rows = [show(image, probabilities.get(i), notes[i]) for i, image in enumerate(images)]
+            rows.append(show(None, None, f"⚠️ {error}"))
+            continue
+        probabilities = None if image is None else classifier.probabilities(image[None])[0]
+        rows.append(show(image, probabilities, why=why, focus=focus))
     return tuple(map(list, zip(*rows)))
 
 
-def read_file(file) -> tuple:
-    """An uploaded image (a Gradio file payload) -> (28x28 image or None, probabilities or None)."""
+def read_file(file) -> np.ndarray:
+    """An uploaded image (a Gradio file payload) -> its pixels, or a gr.Error saying why not."""
     path = file.get("path") if isinstance(file, dict) else getattr(file, "path", file)
     if not path:
         raise gr.Error("No image was uploaded.")
     try:
-        image = from_array(read_image(path))
+        return read_image(path)
     except InputError as error:
         raise gr.Error(str(error), title="Can't read this image") from None
-    return image, None if image is None else classifier.probabilities(image[None])[0]
 
 
 def classify(image: gr.FileData) -> dict:
     """Read the digit in one image file -> {"label": digit or None if blank, "confidences": [...]}."""
-    picture, probabilities = read_file(image)
+    try:
+        picture = from_array(read_file(image))
+    except InputError as error:
+        raise gr.Error(str(error), title="Can't read this image") from None
     if picture is None:
         return {"label": None, "confidences": []}
+    probabilities = classifier.probabilities(picture[None])[0]
     order = np.argsort(probabilities)[::-1]
     return {"label": CLASSES[order[0]], "confidences": [
         {"label": CLASSES[i], "confidence": float(probabilities[i])} for i in order]}
 
 
-def read_upload(file):
-    """The upload tab: an image file -> (label, chart, preview, note), or a clear message."""
+def read_number(image: gr.FileData) -> dict:
+    """Read a whole number in one image file -> {"number": "1984" ("" if blank), "digits":
+    [{"digit", "confidence", "probabilities", "box": [left, top, right, bottom]}, ...]}."""
+    try:
+        return classifier.read_number(segment(ink_map(read_file(image))))
+    except InputError as error:
+        raise gr.Error(str(error), title="Can't read this image") from None
+
+
+def read_upload(file, why: bool, focus: str):
+    """The upload tab: an image file -> the five outputs, or a clear message."""
     if file is None:
         return show(None, None)
     try:
-        image, probabilities = read_file(file)
-    except gr.Error as error:
-        gr.Warning(error.message)
-        return show(None, None, f"⚠️ {error.message}")
-    return show(image, probabilities, "" if image is not None else
-                "No digit found in this image: try a photo of dark ink on light paper.")
+        image = from_array(read_file(file))
+    except (gr.Error, InputError) as error:
+        message = getattr(error, "message", str(error))
+        gr.Warning(message)
+        return show(None, None, f"⚠️ {message}")
+    if image is None:
+        return show(None, None, "No digit found in this image: try dark ink on light paper.")
+    return show(image, classifier.probabilities(image[None])[0], why=why, focus=focus)
+
+
+def explain(reading, why: bool, focus: str):
+    """The 'why' toggle or the digit to explain changed: redraw the preview only."""
+    return preview(reading, why, focus)
+
+
+def correct(sketch, reading, label: str) -> str:
+    """'Wrong? It was a ...': store the drawing with the visitor's label, only when asked."""
+    if not label:
+        return "Pick the digit you meant first."
+    if reading is None or "image" not in reading:
+        return "Corrections are for one drawn digit at a time."
+    try:
+        drawing = np.asarray(sketch["composite"]) if sketch and sketch.get("composite") is not None \
+            else pixels(reading["image"])
+        save_correction(drawing, reading["image"], int(label))
+    except (FeedbackError, InputError) as error:
+        return f"⚠️ {error}"
+    return f"🙏 Thank you! Saved as a **{label}**: it will help the next model."
 
 
 # ---------------------------------------------------------------------------- samples
@@ -127,14 +168,14 @@ def gallery(digit: str, mistakes: bool):
     return items, indices.tolist()
 
 
-def sample(index: int):
-    """One TEST sample by index -> (label, chart, preview, note with its true label)."""
+def sample(index: int, why: bool = False, focus: str = AUTO):
+    """One TEST sample by index -> the five outputs, with its true label in the note."""
     i = int(np.clip(index, 0, len(samples.labels) - 1))
     truth, guess = samples.labels[i], samples.predicted[i]
     mark = "✅ right" if truth == guess else "❌ wrong"
     note = (f"TEST sample #{i}: true label **{truth}**, the model read **{guess}** "
             f"({samples.probabilities[i, guess]:.0%}) — {mark}.")
-    return show(samples.images[i], samples.probabilities[i], note)
+    return show(samples.images[i], samples.probabilities[i], note, why, focus)
 
 
 def sample_reading(index: int) -> dict:
@@ -146,13 +187,13 @@ def sample_reading(index: int) -> dict:
             "confidences": [{"label": c, "confidence": float(v)} for c, v in zip(CLASSES, p)]}
 
 
-def pick_sample(indices: list, event: gr.SelectData):
-    return sample(indices[event.index])
+def pick_sample(indices: list, why: bool, focus: str, event: gr.SelectData):
+    return sample(indices[event.index], why, focus)
 
 
-def random_sample(digit: str, mistakes: bool):
+def random_sample(digit: str, mistakes: bool, why: bool, focus: str):
     pool = samples.pick(None if digit == "All" else int(digit), mistakes)
-    return sample(int(np.random.default_rng().choice(pool)) if len(pool) else 0)
+    return sample(int(np.random.default_rng().choice(pool)) if len(pool) else 0, why, focus)
 
 
 # ---------------------------------------------------------------------------- layout
@@ -178,9 +219,10 @@ CSS = """
 """
 
 with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
-    gr.Markdown("# ✍️ Digitpad\nDraw a digit, pick a real handwritten sample or upload a "
-                "photo, and watch a convolutional network read it.",
+    gr.Markdown("# ✍️ Digitpad\nDraw a digit or a whole number, pick a real handwritten sample "
+                "or upload a photo, and watch a convolutional network read it.",
                 elem_classes="digitpad-title")
+    reading = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=320):
             with gr.Tabs():
@@ -190,7 +232,12 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
                         fixed_canvas=True, layers=False, transforms=(), type="numpy",
                         brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
                         eraser=gr.Eraser(default_size=30), buttons=[], height=560)
-                    clear = gr.Button("🧹 Clear", variant="secondary", elem_id="clear")
+                    with gr.Row():
+                        clear = gr.Button("🧹 Clear", variant="secondary", elem_id="clear")
+                        meant = gr.Dropdown(list(CLASSES), value=None, label="Wrong? It was a …",
+                                            elem_id="meant", min_width=120)
+                        save = gr.Button("Save correction", elem_id="save-correction")
+                    thanks = gr.Markdown(elem_id="thanks")
                 with gr.Tab("Dataset samples", id="samples"):
                     with gr.Row():
                         digit = gr.Dropdown(["All", *CLASSES], value="All", label="Digit",
@@ -215,23 +262,34 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
                               y_lim=[0, 1], sort="x", label="All ten probabilities",
                               x_title="digit", y_title="probability", show_label=True,
                               elem_id="chart", height=240)
-            preview = gr.Image(label="What the network saw (28x28)", elem_id="preview",
-                               interactive=False, height=240, buttons=[], format="png")
+            with gr.Row():
+                why = gr.Checkbox(label="Why? Show which pixels pushed it", elem_id="why")
+                focus = gr.Radio([AUTO, *CLASSES], value=AUTO, label="What would make it a …",
+                                 elem_id="focus")
+            picture = gr.Image(label="What the network saw (28x28)", elem_id="preview",
+                               interactive=False, height=260, buttons=[], format="png")
     gr.Markdown("Trained on MNIST digits converted to the EMNIST format. Retrain with "
                 f"`{TRAIN_COMMAND}`. [Source and model card](README.md).")
 
-    outputs = [label, bars, preview, note]
-    sketchpad.change(read_sketches, sketchpad, outputs, api_name="read_sketch", batch=True,
-                     max_batch_size=8, trigger_mode="always_last", show_progress="hidden")
+    outputs = [label, bars, picture, note, reading]
+    sketchpad.change(read_sketches, [sketchpad, why, focus], outputs, api_name="read_sketch",
+                     batch=True, max_batch_size=8, trigger_mode="always_last",
+                     show_progress="hidden")
     clear.click(None, js=CLEAR)  # the editor's own clear: its change event resets the outputs
-    upload.upload(read_upload, upload, outputs, preprocess=False, api_visibility="private")
+    save.click(correct, [sketchpad, reading, meant], thanks, api_visibility="private")
+    for control in (why, focus):
+        control.change(explain, [reading, why, focus], picture, api_visibility="private",
+                       show_progress="hidden")
+    upload.upload(read_upload, [upload, why, focus], outputs, preprocess=False,
+                  api_visibility="private")
     upload.clear(lambda: show(None, None), None, outputs, api_visibility="private")
     for control in (digit, mistakes):
         control.change(gallery, [digit, mistakes], [picker, shown], api_visibility="private")
-    picker.select(pick_sample, shown, outputs, api_visibility="private")
-    lucky.click(random_sample, [digit, mistakes], outputs, api_visibility="private")
-    gr.api(sample_reading, api_name="sample")
+    picker.select(pick_sample, [shown, why, focus], outputs, api_visibility="private")
+    lucky.click(random_sample, [digit, mistakes, why, focus], outputs, api_visibility="private")
     gr.api(classify, api_name="classify")
+    gr.api(read_number, api_name="read_number")
+    gr.api(sample_reading, api_name="sample")
     demo.load(None, js=KEEP_BRUSH)
     demo.queue(default_concurrency_limit=4, max_size=256)
 

@@ -49,6 +49,10 @@ class Classifier:
         return np.concatenate([np.asarray(self._saved.serve(images[i:i + BATCH]))
                                for i in range(0, len(images), BATCH)])
 
+    def serve(self, images):
+        """The SavedModel's own function: (N, 28, 28) float32 tensor -> (N, 10) tensor."""
+        return self._saved.serve(images)
+
     def label(self, image: np.ndarray | None) -> dict[str, float]:
         """One (28, 28) image -> {digit: probability} for a gr.Label; {} for a blank (None)."""
         if image is None:

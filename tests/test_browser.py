@@ -100,3 +100,34 @@ def test_visitor_uploads_a_photo(page, tmp_path):
     page.get_by_role("tab", name="Upload").click()
     page.locator("#upload input[type=file]").set_input_files(str(path))
     assert read_top(page, "5") == "5"
+
+
+def preview_colourfulness(page) -> float:
+    """How far the preview image is from grey (0 for the plain 28x28 input)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    shot = np.asarray(Image.open(io.BytesIO(page.locator("#preview img").screenshot())).convert("RGB"))
+    return float(np.abs(shot.astype(int)[..., 0] - shot.astype(int)[..., 2]).mean())
+
+
+def test_visitor_writes_a_number_then_asks_why(page):
+    page.get_by_role("tab", name="Draw").click()
+    clear(page)
+    draw(page, 4, Pose(height=300, aspect=0.6, x=250, y=400, brush=36))
+    draw(page, 2, Pose(height=300, aspect=0.6, x=560, y=400, brush=36))
+    assert read_top(page, "42") == "42"
+    assert "number **42**" in page.locator("#note").inner_html() or "42" in page.locator("#note").inner_text()
+    clear(page)
+    draw(page, 7, Pose(height=520, x=400, y=400, brush=40))
+    assert read_top(page, "7") == "7"
+    grey = preview_colourfulness(page)  # the plain 28x28 input (and the label's badge)
+    page.locator("#why input[type=checkbox]").check()
+    for _ in range(60):  # the preview becomes the saliency map, in orange and blue
+        if preview_colourfulness(page) > 2 * grey:
+            break
+        page.wait_for_timeout(500)
+    page.screenshot(path="/tmp/digitpad-browser-why.png")
+    assert preview_colourfulness(page) > 2 * grey

@@ -36,6 +36,7 @@ class Config:
     out: Path = MODEL_DIR  # where the exported model folder goes
     samples: Path = SAMPLES_FILE  # where the held-out TEST samples for the app go
     emnist_zip: Path | None = None  # an EMNIST matlab.zip already on disk
+    feedback: Path | None = None  # fine-tune the model in `out` on these visitors' corrections
     export: bool = True  # export the model (off: just train and evaluate)
 
 
@@ -55,6 +56,8 @@ HELP = {
     "out": "folder to export the model to (replaced only when the new one is complete)",
     "samples": "file to write the held-out TEST samples the app shows",
     "emnist_zip": "path to an EMNIST matlab.zip you already have (for --dataset emnist)",
+    "feedback": "fine-tune the model in --out on the corrections in this folder (the app's "
+                "'Wrong? It was a ...'); use with e.g. --epochs 3",
     "export": "export the trained model and samples",
 }
 
@@ -226,7 +229,12 @@ def main(argv=None) -> int:
     from training.data import DatasetError
 
     try:
-        train(config)
+        if config.feedback:
+            from training.finetune import finetune
+
+            finetune(config, load, pipeline, export)
+        else:
+            train(config)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
