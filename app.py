@@ -6,14 +6,16 @@ This file only builds the interface; the model, its preprocessing and what is sh
 reading live in `model/`.
 """
 
+import os
 import sys
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
 from model.classifier import Classifier, ModelError
 from model.explain import overlay, saliency
-from model.feedback import FeedbackError, save_correction
+from model.feedback import FEEDBACK_DIR, FeedbackError, save_correction
 from model.imagefile import read_image
 from model.preprocess import InputError, from_array, ink_map, sketch_ink, to_emnist
 from model.present import chart, number_preview, pixels, verdict
@@ -25,6 +27,7 @@ GALLERY_SIZE = 40  # samples shown at once
 DRAW_PROMPT = "✏️ **Draw a digit** (0-9), or a whole number, on the pad: the network reads it as you draw."
 MAX_FILE_SIZE = "10mb"
 AUTO = "its answer"  # the saliency map explains the model's own answer unless a digit is picked
+CORRECTIONS = Path(os.environ.get("DIGITPAD_FEEDBACK_DIR", FEEDBACK_DIR))  # visitors' corrections
 
 try:  # load once, at start-up
     classifier = Classifier()
@@ -152,7 +155,7 @@ def correct(sketch, reading, label: str) -> str:
     try:
         drawing = np.asarray(sketch["composite"]) if sketch and sketch.get("composite") is not None \
             else pixels(reading["image"])
-        save_correction(drawing, reading["image"], int(label))
+        save_correction(drawing, reading["image"], int(label), folder=CORRECTIONS)
     except (FeedbackError, InputError) as error:
         return f"⚠️ {error}"
     return f"🙏 Thank you! Saved as a **{label}**: it will help the next model."

@@ -5,6 +5,7 @@ import os
 import tempfile
 
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="digitpad-keras-")
+os.environ["DIGITPAD_FEEDBACK_DIR"] = tempfile.mkdtemp(prefix="digitpad-feedback-")  # the app's
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import socket  # noqa: E402

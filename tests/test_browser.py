@@ -131,3 +131,26 @@ def test_visitor_writes_a_number_then_asks_why(page):
         page.wait_for_timeout(500)
     page.screenshot(path="/tmp/digitpad-browser-why.png")
     assert preview_colourfulness(page) > 2 * grey
+
+
+def test_visitor_corrects_a_reading(page):
+    import os
+    from pathlib import Path
+
+    import numpy as np
+
+    folder = Path(os.environ["DIGITPAD_FEEDBACK_DIR"])
+    before = set(folder.glob("*.npz"))
+    page.get_by_role("tab", name="Draw").click()
+    clear(page)
+    draw(page, 1, Pose(height=520, x=400, y=400, brush=40))
+    read_top(page, "1")
+    page.locator("#meant input").click()
+    page.get_by_role("option", name="4").click()  # "Wrong? It was a 4"
+    page.click("#save-correction")
+    page.wait_for_function("() => document.querySelector('#thanks').textContent.includes('Thank')")
+    stored = set(folder.glob("*.npz")) - before
+    assert len(stored) == 1
+    with np.load(stored.pop()) as data:
+        assert int(data["label"]) == 4 and data["image"].shape == (28, 28)
+        assert data["drawing"].shape == (800, 800, 4)
