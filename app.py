@@ -17,7 +17,7 @@ from model.classifier import Classifier, ModelError
 from model.explain import overlay, saliency
 from model.feedback import FEEDBACK_DIR, FeedbackError, save_correction
 from model.imagefile import read_image
-from model.preprocess import InputError, from_array, ink_map, sketch_ink, to_emnist
+from model.preprocess import InputError, from_array, ink_map, sketch_ink
 from model.present import chart, number_preview, pixels, verdict
 from model.samples import load_samples
 from model.segment import segment
@@ -83,7 +83,7 @@ def read_sketches(sketches: list, whys: list, focuses: list) -> tuple[list, ...]
             if len(digits) > 1:
                 rows.append(show_number(ink, digits, why, focus))
                 continue
-            image = to_emnist(ink) if digits else None
+            image = digits[0].image if digits else None  # one digit: framed as always
         except InputError as error:
             rows.append(show(None, None, f"⚠️ {error}"))
             continue

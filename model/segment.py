@@ -30,6 +30,15 @@ def segment(ink: np.ndarray) -> list[Digit]:
     labels, components, scale = ink_components(ink)
     groups = _merge_overlapping([(b[1].start, b[0].start, b[1].stop, b[0].stop, {label})
                                  for label, b in components.items()])
+    parts = [(group, cut) for group in sorted(groups)
+             for cut in _split_touching(np.isin(labels[group[1]:group[3], group[0]:group[2]],
+                                                list(group[4])))]
+    if len(parts) == 1:  # one digit: framed from the whole ink, exactly as a single digit is
+        image = to_emnist(ink)
+        (left, top, right, bottom, _), _ = parts[0]
+        box = (left * scale, top * scale, min(right * scale, ink.shape[1]),
+               min(bottom * scale, ink.shape[0]))
+        return [] if image is None else [Digit(tuple(int(v) for v in box), image)]
     digits = []
     for left, top, right, bottom, members in sorted(groups):
         mask = np.isin(labels[top:bottom, left:right], list(members))
