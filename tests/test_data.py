@@ -123,6 +123,14 @@ def test_validation_split_is_stratified_disjoint_and_seeded():
     np.testing.assert_array_equal(a, a2)
 
 
+def test_validation_folds_are_disjoint_and_cover_train():
+    labels = np.repeat(np.arange(10), 40)
+    images = np.arange(len(labels))
+    folds = [data.validation_split(images, labels, 0.1, seed=3, fold=k)[1][0] for k in range(10)]
+    assert sorted(np.concatenate(folds).tolist()) == images.tolist()  # each image held out once
+    np.testing.assert_array_equal(folds[0], data.validation_split(images, labels, 0.1, seed=3)[1][0])
+
+
 def test_to_model_format_matches_the_app_preprocessing():
     from model.preprocess import from_array
 

@@ -129,14 +129,19 @@ def to_model_format(images: np.ndarray, workers: int | None = None) -> np.ndarra
     return np.stack([blank if image is None else image for image in converted])
 
 
-def validation_split(images: np.ndarray, labels: np.ndarray, fraction: float,
-                     seed: int) -> tuple[Split, Split]:
-    """Shuffle, then hold out `fraction` of each class: -> (train, validation)."""
+def validation_split(images: np.ndarray, labels: np.ndarray, fraction: float, seed: int,
+                     fold: int = 0) -> tuple[Split, Split]:
+    """Shuffle, then hold out `fraction` of each class: -> (train, validation).
+
+    Fold k holds out the k-th such part, so networks trained on folds 0, 1, ... are validated
+    on disjoint images and see, between them, more of TRAIN than any one of them does.
+    """
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(labels))
     held = np.zeros(len(labels), bool)
     for digit in np.unique(labels):
         members = order[labels[order] == digit]
-        held[members[: round(len(members) * fraction)]] = True
+        size = round(len(members) * fraction)
+        held[np.roll(members, -fold * size)[:size]] = True
     train, val = order[~held[order]], order[held[order]]
     return (images[train], labels[train]), (images[val], labels[val])

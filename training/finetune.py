@@ -33,7 +33,7 @@ def finetune(config, load, pipeline, export) -> dict:
     held, tune = order[: max(2, len(order) // 4)], order[max(2, len(order) // 4):]
     keras.utils.set_random_seed(config.seed)
     model = keras.models.load_model(config.out / KERAS_FILE)
-    (x_train, y_train), _, (x_test, y_test) = load(config)
+    (x_train, y_train), (x_test, y_test) = load(config)
 
     def score() -> dict:
         return {"test_accuracy": _accuracy(model, x_test, y_test),

@@ -72,7 +72,7 @@ class RandomDistortion(layers.Layer):
     """Per image: a random affine map (rotation, slant, width and height, shift) plus a smooth
     elastic wobble, sampled bilinearly. Takes and returns (N, H, W, 1) float32 (TensorFlow)."""
 
-    def __init__(self, rotation=0.25, shear=0.3, zoom=0.12, shift=0.06, wobble=1.2,
+    def __init__(self, rotation=0.1, shear=0.3, zoom=0.12, shift=0.06, wobble=1.2,
                  seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rotation, self.shear, self.zoom = rotation, shear, zoom  # radians, x per y, +-share

@@ -24,13 +24,13 @@ from model.spec import CLASSES, INPUT_FORMAT, MODEL_DIR, SAMPLES_FILE
 class Config:
     dataset: str = "mnist-subset"  # mnist-subset (offline, shipped model) or emnist
     network: str = "digitpad"  # digitpad (default) or baseline (the tutorial's CNN)
-    members: int = 3  # networks trained with different seeds, their probabilities averaged
+    members: int = 5  # networks (own seed, own validation fold), probabilities averaged
     epochs: int = 30  # per member: the cosine schedule's length; early stopping may end sooner
     batch_size: int = 128  # images per step
     learning_rate: float = 2e-3  # peak Adam learning rate, cosine-decayed to zero
     augment: bool = True  # random slant, rotation, size, shift, wobble and stroke width
     patience: int = 10  # epochs without a lower validation loss before stopping
-    validation_fraction: float = 0.1  # share of TRAIN (each class) held out for validation
+    validation_fraction: float = 0.1  # share of TRAIN (each class) each network is validated on
     limit: int = 0  # use only this many TRAIN images (0 = all): for smoke tests
     seed: int = 2017  # the one seed: weights, shuffling, split, augmentation
     out: Path = MODEL_DIR  # where the exported model folder goes
@@ -50,7 +50,8 @@ HELP = {
     "learning_rate": "peak learning rate of Adam (cosine decay to zero)",
     "augment": "random affine, elastic and stroke-width changes while training",
     "patience": "epochs without a lower validation loss before stopping (best weights kept)",
-    "validation_fraction": "fraction of TRAIN held out (per class) for validation",
+    "validation_fraction": "fraction of TRAIN (per class) held out to validate each network; "
+                           "network k holds out the k-th such part, so together they see it all",
     "limit": "train on only this many TRAIN images (0 = all); for quick smoke runs",
     "seed": "the one random seed for weights, split, shuffling and augmentation",
     "out": "folder to export the model to (replaced only when the new one is complete)",
@@ -80,7 +81,7 @@ def parse_args(argv=None) -> Config:
 
 # ---------------------------------------------------------------------------- stages
 def load(config: Config):
-    """-> (train, validation, test) splits in the model's format, as (images, labels)."""
+    """-> (TRAIN, TEST) in the model's format, each as (images, labels)."""
     from training import data
 
     if config.dataset == "emnist":
@@ -92,8 +93,7 @@ def load(config: Config):
         x_train, y_train = x_train[keep], y_train[keep]
     print(f"Converting {len(x_train) + len(x_test)} images to the EMNIST format ...")
     x_train, x_test = data.to_model_format(x_train), data.to_model_format(x_test)
-    train, val = data.validation_split(x_train, y_train, config.validation_fraction, config.seed)
-    return train, val, (x_test, y_test)
+    return (x_train, y_train), (x_test, y_test)
 
 
 def pipeline(images, labels, config: Config, training: bool):
@@ -130,24 +130,25 @@ def build(config: Config, steps: int, name: str):
     return model
 
 
-def drawn_accuracy(model) -> float:
-    """Accuracy on the hand-written stroke set, drawn like the Sketchpad (never trained on)."""
+def drawn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The hand-written stroke set, drawn like the Sketchpad (never trained on): (images, labels)."""
     from model.preprocess import from_sketch
     from training.drawn_digits import drawn_set
 
     drawings = drawn_set()
-    images = np.stack([from_sketch(sketch) for sketch, _ in drawings])
-    labels = np.array([digit for _, digit in drawings])
-    return float((model.predict(images, verbose=0).argmax(axis=1) == labels).mean())
+    return (np.stack([from_sketch(sketch) for sketch, _ in drawings]),
+            np.array([digit for _, digit in drawings]))
 
 
-def fit_member(config: Config, k: int, data) -> tuple:
-    """Train network number k (seed + k) -> (model, history dict)."""
+def fit_member(config: Config, k: int, train_split) -> tuple:
+    """Train network number k (seed + k, validation fold k) -> (model, history, validation)."""
     import keras
 
+    from training.data import validation_split
     from training.network import NETWORKS
 
-    (x_train, y_train), (x_val, y_val) = data
+    (x_train, y_train), (x_val, y_val) = validation_split(*train_split, config.validation_fraction,
+                                                          config.seed, fold=k)
     keras.utils.set_random_seed(config.seed + k)
     steps = config.epochs * -(-len(y_train) // config.batch_size)
     model = build(config, steps, f"{config.network}_{k + 1}")
@@ -159,7 +160,7 @@ def fit_member(config: Config, k: int, data) -> tuple:
                         epochs=config.epochs, callbacks=[stop], verbose=1)
     trained = NETWORKS[config.network](model.name)  # uncompiled: no optimizer state to export
     trained.set_weights(model.get_weights())
-    return trained, history.history
+    return trained, history.history, (x_val, y_val)
 
 
 def accuracy(model, images, labels) -> float:
@@ -171,26 +172,30 @@ def train(config: Config) -> dict:
     from training.network import ensemble
 
     started = time.time()
-    train_split, (x_val, y_val), (x_test, y_test) = load(config)
-    fitted = [fit_member(config, k, (train_split, (x_val, y_val))) for k in range(config.members)]
-    model = ensemble([member for member, _ in fitted])
+    train_split, (x_test, y_test) = load(config)
+    fitted = [fit_member(config, k, train_split) for k in range(config.members)]
+    model = ensemble([member for member, _, _ in fitted])
     probabilities = model.predict(x_test, verbose=0)  # TEST: looked at once, to report
+    validation = [accuracy(member, *val) for member, _, val in fitted]
+    drawn = drawn_digits()
     summary = {
         "network": config.network + (f" x{config.members} (averaged)" if config.members > 1 else ""),
         "parameters": int(model.count_params()),
         "dataset": config.dataset,
-        "split": f"TRAIN {len(train_split[1])} / validation {len(y_val)} / TEST {len(y_test)}"
+        "split": f"TRAIN {len(train_split[1])} (each network validated on its own "
+                 f"{len(fitted[0][2][1])}) / TEST {len(y_test)}"
                  + (" (TEST = index % 5 == 4)" if config.dataset == "mnist-subset" else ""),
-        "epochs_run": [len(history["loss"]) for _, history in fitted],
-        "member_validation_accuracy": [round(accuracy(m, x_val, y_val), 4) for m, _ in fitted],
-        "validation_accuracy": round(accuracy(model, x_val, y_val), 4),
+        "epochs_run": [len(history["loss"]) for _, history, _ in fitted],
+        "member_validation_accuracy": [round(a, 4) for a in validation],
+        "validation_accuracy": round(float(np.mean(validation)), 4),  # each on its held-out fold
         "test_accuracy": round(float((probabilities.argmax(axis=1) == y_test).mean()), 4),
-        "drawn_accuracy": round(drawn_accuracy(model), 4),
+        "member_drawn_accuracy": [round(accuracy(m, *drawn), 4) for m, _, _ in fitted],
+        "drawn_accuracy": round(accuracy(model, *drawn), 4),
         "training_seconds": round(time.time() - started, 1),
     }
     print(json.dumps(summary, indent=2))
     if config.export:
-        export(config, model, summary, [h for _, h in fitted], (x_test, y_test, probabilities))
+        export(config, model, summary, [h for _, h, _ in fitted], (x_test, y_test, probabilities))
     return summary
 
 
