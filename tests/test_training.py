@@ -25,6 +25,8 @@ def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
     assert meta["input_format"]["shape"] == [None, 28, 28]
     assert meta["dataset"] == "mnist-subset" and "TEST 1000" in meta["split"]
     assert meta["network"] == "digitpad x2 (averaged)" and len(meta["member_validation_accuracy"]) == 2
+    assert len(meta["member_drawn_accuracy"]) == 2 and 0 <= meta["drawn_accuracy"] <= 1
+    assert "each network validated on its own" in meta["split"]
     assert 0 <= meta["test_accuracy"] <= 1 and "tensorflow" in meta["versions"]
 
     with np.load(samples) as data:
