@@ -32,7 +32,7 @@ def corpus() -> dict[str, tuple[bytes, str]]:
     gray = np.asarray(four.convert("L"))
     rotated = four.rotate(90, expand=True)  # stored on its side ...
     exif = Image.Exif()
-    exif[0x0112] = 8  # ... with an EXIF tag saying: rotate 90 degrees back
+    exif[0x0112] = 6  # ... with the EXIF tag saying: turn it 90 degrees clockwise to view
     frames = [digit_photo(7), digit_photo(1)]
     palette = four.convert("P", palette=Image.Palette.ADAPTIVE, colors=8)
     white_index = palette.getpixel((0, 0))
