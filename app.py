@@ -73,22 +73,27 @@ def preview(reading, why: bool, focus: str):
 def read_sketches(sketches: list, whys: list, focuses: list) -> tuple[list, ...]:
     """A batch of Sketchpad values -> a batch of (label, chart, preview, note, reading).
 
-    One digit is framed as a whole (as always); several digits are read as a number.
+    One digit is framed as a whole (as always); several digits are read as a number. The
+    batch's single digits go through the model in one call.
     """
-    rows = []
-    for sketch, why, focus in zip(sketches, whys, focuses):
+    rows, single = [], {}  # single: row -> its one digit's image, read below
+    for k, (sketch, why, focus) in enumerate(zip(sketches, whys, focuses)):
         try:
             ink = sketch_ink(sketch) if sketch else None
             digits = segment(ink) if ink is not None else []
-            if len(digits) > 1:
-                rows.append(show_number(ink, digits, why, focus))
-                continue
-            image = digits[0].image if digits else None  # one digit: framed as always
         except InputError as error:
             rows.append(show(None, None, f"⚠️ {error}"))
             continue
-        probabilities = None if image is None else classifier.probabilities(image[None])[0]
-        rows.append(show(image, probabilities, why=why, focus=focus))
+        if len(digits) > 1:
+            rows.append(show_number(ink, digits, why, focus))
+            continue
+        if digits:
+            single[k] = digits[0].image
+        rows.append(show(None, None))
+    if single:
+        found = classifier.probabilities(np.stack(list(single.values())))
+        for (k, image), probabilities in zip(single.items(), found):
+            rows[k] = show(image, probabilities, why=whys[k], focus=focuses[k])
     return tuple(map(list, zip(*rows)))
 
 

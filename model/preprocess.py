@@ -146,12 +146,13 @@ def _flatten_lighting(gray: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- EMNIST frame
-def to_emnist(ink: np.ndarray) -> np.ndarray | None:
+def to_emnist(ink: np.ndarray, box: tuple[slice, slice] | None = None) -> np.ndarray | None:
     """(H, W) ink -> (28, 28) float32 in [0, 1], white on black; None if blank.
 
     `ink` is float32 in [0, 1] or uint8 in [0, 255] (a Sketchpad's alpha), 1 or 255 = most ink.
+    `box` is the ink's bounding box, when the caller has already found it (`find_ink`).
     """
-    box = find_ink(ink)
+    box = find_ink(ink) if box is None else box
     if box is None:
         return None
     crop = ink[box].astype(np.float32) * (1 / 255 if ink.dtype == np.uint8 else 1)

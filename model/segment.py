@@ -34,10 +34,10 @@ def segment(ink: np.ndarray) -> list[Digit]:
              for cut in _split_touching(np.isin(labels[group[1]:group[3], group[0]:group[2]],
                                                 list(group[4])))]
     if len(parts) == 1:  # one digit: framed from the whole ink, exactly as a single digit is
-        image = to_emnist(ink)
         (left, top, right, bottom, _), _ = parts[0]
         box = (left * scale, top * scale, min(right * scale, ink.shape[1]),
-               min(bottom * scale, ink.shape[0]))
+               min(bottom * scale, ink.shape[0]))  # the box `find_ink` finds: all the ink
+        image = to_emnist(ink, (slice(box[1], box[3]), slice(box[0], box[2])))
         return [] if image is None else [Digit(tuple(int(v) for v in box), image)]
     digits = []
     for left, top, right, bottom, members in sorted(groups):

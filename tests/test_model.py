@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from model.classifier import Classifier, ModelError
-from model.preprocess import from_sketch
 from model.samples import load_samples
 from model.spec import METADATA_FILE, MODEL_DIR, SAVED_MODEL
-from training.drawn_digits import STYLES, drawn_set
+from training.drawn_digits import STYLES, drawn_images
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +26,7 @@ def test_shipped_model_meets_its_test_target(classifier):
 
 def test_shipped_model_reads_drawn_digits(classifier):
     # Fresh poses (another seed than the report's), drawn like the Sketchpad draws them.
-    drawings = drawn_set(per_style=5, seed=99)
-    images = np.stack([from_sketch(sketch) for sketch, _ in drawings])
-    labels = np.array([digit for _, digit in drawings])
+    images, labels = drawn_images(per_style=5, seed=99)
     right = classifier.probabilities(images).argmax(axis=1) == labels
     style = [(digit, k) for digit, styles in STYLES.items() for k in range(len(styles))
              for _ in range(5)]

@@ -129,3 +129,12 @@ def drawn_set(per_style: int = 12, seed: int = 2017) -> list[tuple[dict, int]]:
     rng = np.random.default_rng(seed)
     return [(render(strokes, random_pose(rng)), digit)
             for digit, styles in STYLES.items() for strokes in styles for _ in range(per_style)]
+
+
+def drawn_images(per_style: int = 12, seed: int = 2017) -> tuple[np.ndarray, np.ndarray]:
+    """`drawn_set` in the model's format -> ((N, 28, 28) float32 in [0, 1], (N,) int digits)."""
+    from model.preprocess import from_sketch
+
+    drawings = drawn_set(per_style, seed)
+    return (np.stack([from_sketch(sketch) for sketch, _ in drawings]),
+            np.array([digit for _, digit in drawings]))

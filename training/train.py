@@ -130,16 +130,6 @@ def build(config: Config, steps: int, name: str):
     return model
 
 
-def drawn_digits() -> tuple[np.ndarray, np.ndarray]:
-    """The hand-written stroke set, drawn like the Sketchpad (never trained on): (images, labels)."""
-    from model.preprocess import from_sketch
-    from training.drawn_digits import drawn_set
-
-    drawings = drawn_set()
-    return (np.stack([from_sketch(sketch) for sketch, _ in drawings]),
-            np.array([digit for _, digit in drawings]))
-
-
 def fit_member(config: Config, k: int, train_split) -> tuple:
     """Train network number k (seed + k, validation fold k) -> (model, history, validation)."""
     import keras
@@ -169,6 +159,7 @@ def accuracy(model, images, labels) -> float:
 
 def train(config: Config) -> dict:
     """Train the networks, validate, look at TEST once, export; -> the summary."""
+    from training.drawn_digits import drawn_images
     from training.network import ensemble
 
     started = time.time()
@@ -176,14 +167,15 @@ def train(config: Config) -> dict:
     fitted = [fit_member(config, k, train_split) for k in range(config.members)]
     model = ensemble([member for member, _, _ in fitted])
     probabilities = model.predict(x_test, verbose=0)  # TEST: looked at once, to report
-    validation = [accuracy(member, *val) for member, _, val in fitted]
-    drawn = drawn_digits()
+    validation = [accuracy(member, *fold) for member, _, fold in fitted]
+    fold_size = len(fitted[0][2][1])  # images in each network's validation fold
+    drawn = drawn_images()  # the hand-written stroke set, never trained on
     summary = {
         "network": config.network + (f" x{config.members} (averaged)" if config.members > 1 else ""),
         "parameters": int(model.count_params()),
         "dataset": config.dataset,
         "split": f"TRAIN {len(train_split[1])} (each network validated on its own "
-                 f"{len(fitted[0][2][1])}) / TEST {len(y_test)}"
+                 f"{fold_size}) / TEST {len(y_test)}"
                  + (" (TEST = index % 5 == 4)" if config.dataset == "mnist-subset" else ""),
         "epochs_run": [len(history["loss"]) for _, history, _ in fitted],
         "member_validation_accuracy": [round(a, 4) for a in validation],
