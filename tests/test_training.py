@@ -60,6 +60,25 @@ def test_failed_export_leaves_the_previous_model_intact(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no half-written folders
 
 
+def test_the_saved_model_stores_each_weight_once_and_serves_like_keras(tmp_path):
+    import tensorflow as tf
+
+    from model.spec import SAVED_MODEL
+    from training.network import digitpad
+
+    model = digitpad()
+    export_model(model, tmp_path / "model", {})
+    checkpoint = str(tmp_path / "model" / SAVED_MODEL / "variables" / "variables")
+    stored = sum(int(np.prod(shape)) for name, shape in tf.train.list_variables(checkpoint)
+                 if "VARIABLE_VALUE" in name)
+    weights = sum(int(np.prod(v.shape)) for v in model.variables)
+    assert stored == weights  # keras' own model.export stores 2 x weights (keras#23553)
+    images = np.random.default_rng(0).random((5, 28, 28)).astype(np.float32)
+    served = tf.saved_model.load(str(tmp_path / "model" / SAVED_MODEL))
+    np.testing.assert_allclose(served.serve(images).numpy(), model.predict(images, verbose=0),
+                               atol=1e-5)
+
+
 def test_training_on_a_corrupt_dataset_file_fails_clearly_and_writes_nothing(tmp_path, capsys):
     bad = tmp_path / "matlab.zip"
     bad.write_bytes(b"<html>not found</html>")

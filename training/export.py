@@ -11,8 +11,9 @@ import tempfile
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
-from model.spec import KERAS_FILE, METADATA_FILE, SAVED_MODEL
+from model.spec import IMAGE_SIZE, KERAS_FILE, METADATA_FILE, SAVED_MODEL
 
 
 def export_model(model: keras.Model, out_dir: Path, metadata: dict, extra=None) -> Path:
@@ -21,7 +22,7 @@ def export_model(model: keras.Model, out_dir: Path, metadata: dict, extra=None) 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        model.export(str(staging / SAVED_MODEL), format="tf_saved_model", verbose=False)
+        save_served(model, staging / SAVED_MODEL)
         model.save(staging / KERAS_FILE)
         (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         if extra is not None:
@@ -30,6 +31,25 @@ def export_model(model: keras.Model, out_dir: Path, metadata: dict, extra=None) 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def save_served(model: keras.Model, folder: Path) -> None:
+    """Write `model` as a SavedModel whose `serve(images)` maps (N, 28, 28) float32 to (N, 10).
+
+    What `model.export(folder)` writes, with each weight stored once: Keras 3 stores every
+    weight twice there (keras-team/keras#23553), doubling the file and the memory of whoever
+    loads it. Here the SavedModel tracks the very `tf.Variable`s its function reads.
+    """
+    served = tf.Module()
+    served.weights = [variable.value for variable in model.variables]  # the raw tf.Variables
+
+    @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.float32,
+                                                name="images")])
+    def serve(images):
+        return model(images, training=False)
+
+    served.serve = serve
+    tf.saved_model.save(served, str(folder), signatures={"serving_default": serve})
 
 
 def _swap_in(staging: Path, target: Path) -> None:
