@@ -147,6 +147,6 @@ def test_not_a_sketch_raises_the_input_error():
 def test_redraw_strokes_gives_the_asked_width():
     mask = np.zeros((80, 80), bool)
     mask[10:70, 30:50] = True  # a bar 20 px wide
-    out = preprocess.redraw_strokes(mask, 8.0)
-    widths = (out[20:60] > 0.5).sum(axis=1)
+    out = preprocess.redraw_strokes(mask, 8.0, margin=5)
+    widths = (out[25:65] > 0.5).sum(axis=1)
     assert np.all(np.abs(widths - 8) <= 1)
