@@ -46,6 +46,15 @@ def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
         assert (out / "report" / name).stat().st_size > 0
 
 
+def test_one_seed_gives_the_same_network_twice():
+    config = train.Config(limit=300, epochs=2, members=1, export=False)
+    split, _ = train.load(config)
+    first, _, _ = train.fit_member(config, 0, split)
+    second, _, _ = train.fit_member(config, 0, split)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_failed_export_leaves_the_previous_model_intact(tmp_path):
     model = baseline()
     out = tmp_path / "model"

@@ -25,13 +25,15 @@ def finetune(config, load, pipeline, export) -> dict:
     are training.train's own stages -> the summary (with `exported` True or False)."""
     import keras
 
+    from training.train import seed_everything
+
     images, labels = load_corrections(config.feedback)
     if len(labels) < MIN_CORRECTIONS:
         raise DatasetError(f"{config.feedback} holds {len(labels)} usable corrections; "
                            f"fine-tuning needs at least {MIN_CORRECTIONS}.")
     order = np.random.default_rng(config.seed).permutation(len(labels))
     held, tune = order[: max(2, len(order) // 4)], order[max(2, len(order) // 4):]
-    keras.utils.set_random_seed(config.seed)
+    seed_everything(config.seed)
     model = keras.models.load_model(config.out / KERAS_FILE)
     (x_train, y_train), (x_test, y_test) = load(config)
 

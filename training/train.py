@@ -130,6 +130,17 @@ def build(config: Config, steps: int, name: str):
     return model
 
 
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic: without
+    that, tf.data's parallel augmentation draws random numbers in a racy order and one seed
+    gives different networks (drawn-set accuracy 99.2% and 94.8% in two runs)."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
 def fit_member(config: Config, k: int, train_split) -> tuple:
     """Train network number k (seed + k, validation fold k) -> (model, history, validation)."""
     import keras
@@ -139,7 +150,7 @@ def fit_member(config: Config, k: int, train_split) -> tuple:
 
     (x_train, y_train), (x_val, y_val) = validation_split(*train_split, config.validation_fraction,
                                                           config.seed, fold=k)
-    keras.utils.set_random_seed(config.seed + k)
+    seed_everything(config.seed + k)
     steps = config.epochs * -(-len(y_train) // config.batch_size)
     model = build(config, steps, f"{config.network}_{k + 1}")
     stop = keras.callbacks.EarlyStopping("val_loss", patience=config.patience,
