@@ -155,7 +155,7 @@ def to_emnist(ink: np.ndarray, box: tuple[slice, slice] | None = None) -> np.nda
     box = find_ink(ink) if box is None else box
     if box is None:
         return None
-    crop = ink[box] if ink.dtype == np.uint8 else ink[box].astype(np.float32)
+    crop = ink[box]
     work = _resize(crop, _fit_shape(crop.shape, WORK_SIZE))  # uint8 stays uint8: 2x faster
     half = 128 if work.dtype == np.uint8 else 0.5
     strokes = redraw_strokes(work >= half, STROKE_WIDTH, margin=int(STROKE_WIDTH))
