@@ -20,7 +20,7 @@ def test_shipped_model_meets_its_test_target(classifier):
     samples = load_samples(classifier)
     accuracy = float((samples.predicted == samples.labels).mean())
     assert len(samples.labels) == 1000
-    assert accuracy >= 0.986  # a regression gate at the measured 98.6% (the 99.0% goal is not met)
+    assert accuracy >= 0.988  # a regression gate at the measured 98.8% (the 99.0% goal is not met)
     assert accuracy == pytest.approx(classifier.metadata["test_accuracy"], abs=0.001)
 
 
@@ -32,7 +32,7 @@ def test_shipped_model_reads_drawn_digits(classifier):
              for _ in range(5)]
     european_one = np.array([digit == 1 and k > 0 for digit, k in style])  # flag, flag + base
     assert right[~european_one].mean() >= 0.98  # every other style: measured 100%
-    assert right.mean() >= 0.97  # the goal; measured 98.1% (the 1s with a flag: 8 of 10)
+    assert right.mean() >= 0.97  # the goal; measured 100% (the 1s with a flag too: 10 of 10)
 
 
 def test_probabilities_are_a_distribution_and_batch_independent(classifier):
