@@ -1,6 +1,8 @@
 """The held-out TEST samples the app lets visitors pick: images, true labels, the model's reading.
 
-`training` writes them when it exports a model, so a retrained model brings its own.
+`training` writes them when it exports a model, so a retrained model brings its own, with its
+reading of every sample: the app checks that reading on a few samples instead of classifying
+all 1,000 at start-up (2.5 s on 2 cores).
 """
 
 from dataclasses import dataclass
@@ -8,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.spec import SAMPLES_FILE, TRAIN_COMMAND
+from model.spec import CLASSES, SAMPLES_FILE, TRAIN_COMMAND
+
+CHECKED = 8  # samples the served model re-reads to confirm the stored reading is its own
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,31 @@ class Samples:
         return np.flatnonzero(keep)
 
 
+def write_samples(path: Path, images: np.ndarray, labels: np.ndarray, dataset: str,
+                  classify) -> None:
+    """Store (N, 28, 28) float32 images in [0, 1] (as uint8), their labels and `classify`'s
+    reading of the stored images ((N, 28, 28) float32 -> (N, 10) probabilities); the file
+    is written under a temporary name and moved into place when complete."""
+    stored = np.round(np.asarray(images) * 255).astype(np.uint8)
+    probabilities = np.asarray(classify(stored.astype(np.float32) / 255), np.float32)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part.npz")
+    np.savez_compressed(partial, images=stored, labels=np.asarray(labels), dataset=dataset,
+                        probabilities=probabilities)
+    partial.replace(path)
+
+
 def load_samples(classifier, path: Path = SAMPLES_FILE) -> Samples:
-    """Read the samples file and let `classifier` read every sample once, in one batch."""
+    """Read the samples file with `classifier`'s reading of every sample: the stored one when
+    `classifier` reproduces it on the first samples, else its own, in batched calls."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"No TEST samples at {path}. `{TRAIN_COMMAND}` writes them.")
     with np.load(path) as data:
         images = data["images"].astype(np.float32) / 255
         labels, dataset = data["labels"].astype(np.int64), str(data["dataset"])
-    return Samples(images, labels, classifier.probabilities(images), dataset)
+        stored = data["probabilities"] if "probabilities" in data else None
+    if stored is None or stored.shape != (len(labels), len(CLASSES)) or not np.allclose(
+            classifier.probabilities(images[:CHECKED]), stored[:CHECKED], atol=1e-4):
+        stored = classifier.probabilities(images)  # another model's reading, or none stored
+    return Samples(images, labels, stored.astype(np.float32), dataset)

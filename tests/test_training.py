@@ -30,9 +30,10 @@ def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
     assert 0 <= meta["test_accuracy"] <= 1 and "tensorflow" in meta["versions"]
 
     with np.load(samples) as data:
-        images, labels = data["images"] / 255, data["labels"]
+        images, labels, stored = data["images"] / 255, data["labels"], data["probabilities"]
     assert images.shape == (1000, 28, 28) and np.bincount(labels).tolist() == [100] * 10
     probabilities = classifier.probabilities(images)
+    np.testing.assert_allclose(stored, probabilities, atol=1e-5)  # the exported model's reading
     assert probabilities.shape == (1000, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-4)
     accuracy = (probabilities.argmax(axis=1) == labels).mean()

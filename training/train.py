@@ -207,6 +207,8 @@ def export(config: Config, model, summary: dict, histories: list[dict], test) ->
     import keras
     import tensorflow as tf
 
+    from model.classifier import Classifier
+    from model.samples import write_samples
     from training.export import export_model
     from training.report import write_report
 
@@ -224,11 +226,8 @@ def export(config: Config, model, summary: dict, histories: list[dict], test) ->
     report = lambda folder: write_report(folder / "report", histories, y_test, probabilities,
                                          x_test, summary)
     out = export_model(model, config.out, metadata, extra=report)
-    config.samples.parent.mkdir(parents=True, exist_ok=True)
-    partial = config.samples.with_suffix(".part.npz")
-    np.savez_compressed(partial, images=np.round(x_test * 255).astype(np.uint8), labels=y_test,
-                        dataset=config.dataset)
-    partial.replace(config.samples)
+    write_samples(config.samples, x_test, y_test, config.dataset,
+                  Classifier(out).probabilities)  # the exported model's own reading
     print(f"Exported {out} and {config.samples}")
 
 
