@@ -190,7 +190,7 @@ def bench_end_to_end(rows: list, images: dict, config: Config) -> None:
                 rows.append((f"/classify, {clients} client(s), {name}",
                              f"p50 {p50:.0f} ms, p90 {p90:.0f} ms, {rate:.1f} req/s, {errors} errors", ""))
         app = servers["digitpad"]
-        idle = app.rss_mb()
+        before = app.rss_mb()
         mixed = images["good"] + images["blank"] + images["bad"]
         total = 400 if config.quick else 2000
         for label in ("", "the same again, "):  # growth that goes on the second time is a leak
@@ -198,9 +198,9 @@ def bench_end_to_end(rows: list, images: dict, config: Config) -> None:
             after = app.rss_mb()
             rows.append((f"{label}{len(latencies)} mixed requests, 16 clients",
                          f"{errors} errors, {len(latencies) / seconds:.1f} req/s, "
-                         f"RSS {idle:.0f} -> {after:.0f} MB ({(after / idle - 1):+.1%})",
+                         f"RSS {before:.0f} -> {after:.0f} MB ({(after / before - 1):+.1%})",
                          "0 errors, growth <= 5%"))
-            idle = after
+            before = after
     finally:
         for server in servers.values():
             server.stop()
