@@ -23,12 +23,14 @@ import numpy as np
 from model.spec import ROOT
 
 ROUNDS = 3  # each end-to-end figure is the median of this many rounds
+APPS = (("digitpad", "app.py"), ("trivial", "tests/trivial_app.py"))  # name, script
 
 
 @dataclass(frozen=True)
 class Config:
     quick: bool = False  # fewer repetitions, no baseline training: a smoke run of this script
-    parts: tuple[str, ...] = ("preprocessing", "model", "startup", "serving", "accuracy")  # what to measure
+    parts: tuple[str, ...] = ("preprocessing", "model", "startup", "serving",
+                              "accuracy")  # what to measure
 
 
 def parse_args(argv=None) -> Config:
@@ -158,7 +160,7 @@ def load(url: str, images: list[str], clients: int, calls: int) -> tuple[list[fl
 
 def bench_startup(rows: list, images: dict) -> None:
     """Each app started ROUNDS times, one start at a time: the median start to first answer."""
-    for name, script in (("digitpad", "app.py"), ("trivial", "tests/trivial_app.py")):
+    for name, script in APPS:
         seconds = []
         for _ in range(ROUNDS):
             server = Server(script)
@@ -177,7 +179,7 @@ def bench_end_to_end(rows: list, images: dict, config: Config) -> None:
                  (32, 2 if config.quick else 8)]
     servers = {}
     try:
-        for name, script in (("digitpad", "app.py"), ("trivial", "tests/trivial_app.py")):
+        for name, script in APPS:
             servers[name] = Server(script)  # one after the other: each start has both cores
             servers[name].first_answer(images["good"][0])
         for clients, calls in scenarios:
