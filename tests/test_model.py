@@ -8,6 +8,7 @@ import pytest
 from model.classifier import Classifier, ModelError
 from model.samples import load_samples
 from model.spec import METADATA_FILE, MODEL_DIR, SAMPLES_FILE, SAVED_MODEL
+from training.data import load_mnist_subset, to_model_format
 from training.drawn_digits import STYLES, drawn_images
 
 
@@ -17,13 +18,24 @@ def classifier():
 
 
 def test_shipped_model_meets_its_test_target(classifier):
+    # TEST exactly as training scored it: float32 images, straight from the preprocessing.
+    _, (images, labels) = load_mnist_subset()
+    probabilities = classifier.probabilities(to_model_format(images))
+    accuracy = float((probabilities.argmax(axis=1) == labels).mean())
+    assert len(labels) == 1000
+    assert accuracy >= 0.989  # a regression gate at the measured 98.9% (the 99.0% goal is not met)
+    assert accuracy == pytest.approx(classifier.metadata["test_accuracy"], abs=1e-6)
+
+
+def test_stored_samples_carry_the_served_models_reading(classifier):
     samples = load_samples(classifier)
     probabilities = classifier.probabilities(samples.images)  # read afresh, all 1,000
-    np.testing.assert_allclose(samples.probabilities, probabilities, atol=1e-4)  # stored = served
-    accuracy = float((probabilities.argmax(axis=1) == samples.labels).mean())
+    np.testing.assert_allclose(samples.probabilities, probabilities, atol=1e-4)
     assert len(samples.labels) == 1000
-    assert accuracy >= 0.988  # a regression gate at the measured 98.8% (the 99.0% goal is not met)
-    assert accuracy == pytest.approx(classifier.metadata["test_accuracy"], abs=0.001)
+    # The app's copies are rounded to uint8; that may tip a near-tie (TEST digit 968, a 9 read
+    # as 1 at 0.420 against 0.418 in float32) but no more than a digit or two.
+    accuracy = float((probabilities.argmax(axis=1) == samples.labels).mean())
+    assert accuracy == pytest.approx(classifier.metadata["test_accuracy"], abs=0.0025)
 
 
 def test_shipped_model_reads_drawn_digits(classifier):

@@ -25,11 +25,11 @@ class Config:
     dataset: str = "mnist-subset"  # mnist-subset (offline, shipped model) or emnist
     network: str = "digitpad"  # digitpad (default) or baseline (the tutorial's CNN)
     members: int = 5  # networks (own seed, own validation fold), probabilities averaged
-    epochs: int = 60  # per member: the cosine schedule's length; early stopping may end sooner
+    epochs: int = 100  # per member: the cosine schedule's length; early stopping may end sooner
     batch_size: int = 128  # images per step
     learning_rate: float = 2e-3  # peak Adam learning rate, cosine-decayed to zero
     augment: bool = True  # random slant, rotation, size, shift, wobble and stroke width
-    patience: int = 30  # epochs without a lower validation loss before stopping (half the default schedule)
+    patience: int = 50  # epochs without a lower validation loss before stopping (half the default schedule)
     validation_fraction: float = 0.1  # share of TRAIN (each class) each network is validated on
     limit: int = 0  # use only this many TRAIN images (0 = all): for smoke tests
     seed: int = 2017  # the one seed: weights, shuffling, split, augmentation
