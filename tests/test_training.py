@@ -11,6 +11,7 @@ from model.spec import CLASSES, KERAS_FILE, METADATA_FILE
 from training import train
 from training.export import export_model
 from training.network import baseline
+from training.report import wilson_interval
 
 
 def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
@@ -28,6 +29,8 @@ def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
     assert len(meta["member_drawn_accuracy"]) == 2 and 0 <= meta["drawn_accuracy"] <= 1
     assert "each network validated on its own" in meta["split"]
     assert 0 <= meta["test_accuracy"] <= 1 and "tensorflow" in meta["versions"]
+    low, high = meta["test_accuracy_95_interval"]
+    assert 0 <= low < meta["test_accuracy"] < high <= 1
 
     with np.load(samples) as data:
         images, labels, stored = data["images"] / 255, data["labels"], data["probabilities"]
@@ -108,3 +111,14 @@ def test_every_flag_has_help(capsys):
         assert "--" + field.name.replace("_", "-") in text and train.HELP[field.name]
     config = train.parse_args(["--epochs", "3", "--no-augment", "--network", "baseline"])
     assert config.epochs == 3 and config.augment is False and config.network == "baseline"
+
+
+def test_the_test_accuracy_interval_matches_scipys_wilson_interval():
+    from scipy.stats import binomtest
+
+    for right, total in [(989, 1000), (990, 1000), (1000, 1000), (0, 10), (1350, 1500)]:
+        reference = binomtest(right, total).proportion_ci(0.95, method="wilson")
+        np.testing.assert_allclose(wilson_interval(right, total),
+                                   (reference.low, reference.high), atol=1e-6)
+    low, high = wilson_interval(989, 1000)  # the shipped model's TEST: 98.9% of 1,000
+    assert round(low, 4) == 0.9804 and round(high, 4) == 0.9938  # 99.0% lies inside it

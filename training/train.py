@@ -172,12 +172,14 @@ def train(config: Config) -> dict:
     """Train the networks, validate, look at TEST once, export; -> the summary."""
     from training.drawn_digits import drawn_images
     from training.network import ensemble
+    from training.report import wilson_interval
 
     started = time.time()
     train_split, (x_test, y_test) = load(config)
     fitted = [fit_member(config, k, train_split) for k in range(config.members)]
     model = ensemble([member for member, _, _ in fitted])
     probabilities = model.predict(x_test, verbose=0)  # TEST: looked at once, to report
+    test_right = int((probabilities.argmax(axis=1) == y_test).sum())
     validation = [accuracy(member, *fold) for member, _, fold in fitted]
     fold_size = len(fitted[0][2][1])  # images in each network's validation fold
     drawn = drawn_images()  # the hand-written stroke set, never trained on
@@ -191,7 +193,8 @@ def train(config: Config) -> dict:
         "epochs_run": [len(history["loss"]) for _, history, _ in fitted],
         "member_validation_accuracy": [round(a, 4) for a in validation],
         "validation_accuracy": round(float(np.mean(validation)), 4),  # each on its held-out fold
-        "test_accuracy": round(float((probabilities.argmax(axis=1) == y_test).mean()), 4),
+        "test_accuracy": round(test_right / len(y_test), 4),
+        "test_accuracy_95_interval": [round(a, 4) for a in wilson_interval(test_right, len(y_test))],
         "member_drawn_accuracy": [round(accuracy(m, *drawn), 4) for m, _, _ in fitted],
         "drawn_accuracy": round(accuracy(model, *drawn), 4),
         "training_seconds": round(time.time() - started, 1),
