@@ -269,7 +269,7 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
                               color_map={"prediction": "#f97316", "other": "#94a3b8"},
                               y_lim=[0, 1], sort="x", label="All ten probabilities",
                               x_title="digit", y_title="probability", show_label=True,
-                              elem_id="chart", height=240)
+                              elem_id="chart")
             with gr.Row():
                 why = gr.Checkbox(label="Why? Show which pixels pushed it", elem_id="why")
                 focus = gr.Radio([AUTO, *CLASSES], value=AUTO, label="What would make it a …",
