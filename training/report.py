@@ -18,13 +18,13 @@ def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def wilson_interval(right: int, total: int, z: float = 1.959964) -> tuple[float, float]:
+def wilson_interval(right: int, total: int) -> tuple[float, float]:
     """The 95% (Wilson score) interval of an accuracy measured as `right` of `total`: how far
     the true accuracy may lie from what a test set of this size reads."""
-    share = right / total
-    centre = (share + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * np.sqrt(share * (1 - share) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return float(centre - half), float(centre + half)
+    from scipy.stats import binomtest
+
+    interval = binomtest(right, total).proportion_ci(0.95, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def write_report(folder: Path, histories: list[dict], labels: np.ndarray, probabilities: np.ndarray,
