@@ -1,0 +1,1 @@
+"""Deploy Digitpad to a Hugging Face Space (`python -m deploy --help`)."""

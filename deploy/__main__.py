@@ -1,0 +1,5 @@
+import sys
+
+from deploy.space import main
+
+sys.exit(main())
