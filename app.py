@@ -18,7 +18,7 @@ from model.explain import overlay, saliency
 from model.feedback import FEEDBACK_DIR, FeedbackError, save_correction
 from model.imagefile import read_image
 from model.preprocess import InputError, from_array, ink_map, sketch_ink
-from model.present import chart, number_preview, pixels, verdict
+from model.present import chart, model_card, number_preview, pixels, verdict
 from model.samples import load_samples
 from model.segment import segment
 from model.spec import CLASSES, TRAIN_COMMAND
@@ -226,7 +226,8 @@ CSS = """
 .digitpad-title { text-align: center; }
 """
 
-with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
+with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
+               analytics_enabled=False) as demo:  # a talk may have no internet
     gr.Markdown("# ✍️ Digitpad\nDraw a digit or a whole number, pick a real handwritten sample "
                 "or upload a photo, and watch a convolutional network read it.",
                 elem_classes="digitpad-title")
@@ -276,8 +277,8 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600)) as demo:
                                  elem_id="focus")
             picture = gr.Image(label="What the network saw (28x28)", elem_id="preview",
                                interactive=False, height=260, buttons=[], format="png")
-    gr.Markdown("Trained on MNIST digits converted to the EMNIST format. Retrain with "
-                f"`{TRAIN_COMMAND}`. [Source and model card](README.md).")
+    with gr.Accordion("Model card", open=False, elem_id="model-card"):
+        gr.Markdown(model_card(classifier.metadata) + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
 
     outputs = [label, bars, picture, note, reading]
     sketchpad.change(read_sketches, [sketchpad, why, focus], outputs, api_name="read_sketch",

@@ -61,3 +61,19 @@ def number_preview(ink: np.ndarray, reading: dict) -> np.ndarray:
         draw.text((left, max(0, top - 16)), f"{k + 1}: {digit['digit']} {digit['confidence']:.0%}",
                   fill=colour)
     return np.asarray(canvas)
+
+
+def model_card(metadata: dict) -> str:
+    """A model's metadata (`metadata.json`) -> a short Markdown model card for the page."""
+    def share(key):
+        return f"{metadata[key]:.2%}" if isinstance(metadata.get(key), (int, float)) else "not measured"
+    return "\n".join([
+        "| | |", "|---|---|",
+        f"| Network | {metadata.get('network', '?')}, {metadata.get('parameters', 0):,} parameters |",
+        f"| Data | {metadata.get('dataset', '?')}: {metadata.get('split', '?')} |",
+        f"| Accuracy | validation {share('validation_accuracy')}, held-out TEST "
+        f"{share('test_accuracy')}, drawn digits {share('drawn_accuracy')} |",
+        f"| Input | {metadata.get('input_format', {}).get('layout', '?')} |",
+        f"| Trained | {metadata.get('trained_at', '?')[:10]} with TensorFlow "
+        f"{metadata.get('versions', {}).get('tensorflow', '?')} |"])
+
