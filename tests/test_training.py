@@ -108,7 +108,7 @@ def test_every_flag_has_help(capsys):
         train.parse_args(["--help"])
     text = capsys.readouterr().out
     for field in train.dataclasses.fields(train.Config):
-        assert "--" + field.name.replace("_", "-") in text and train.HELP[field.name]
+        assert "--" + field.name.replace("_", "-") in text and field.metadata["help"]
     config = train.parse_args(["--epochs", "3", "--no-augment", "--network", "baseline"])
     assert config.epochs == 3 and config.augment is False and config.network == "baseline"
 

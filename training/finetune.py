@@ -25,7 +25,7 @@ def finetune(config, load, pipeline, export) -> dict:
     are training.train's own stages -> the summary (with `exported` True or False)."""
     import keras
 
-    from training.train import seed_everything
+    from training.network import seed_everything
 
     images, labels = load_corrections(config.feedback)
     if len(labels) < MIN_CORRECTIONS:

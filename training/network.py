@@ -153,3 +153,13 @@ def augmenter(seed: int) -> keras.Sequential:
     """
     return keras.Sequential([RandomDistortion(seed=seed), RandomStrokeWidth(0.5, seed=seed + 1)],
                             name="augment")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic: without
+    that, tf.data's parallel augmentation draws random numbers in a racy order and one seed
+    does not give one network."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
