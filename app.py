@@ -2,10 +2,10 @@
 
     python app.py    # http://127.0.0.1:7860; GRADIO_SERVER_PORT and GRADIO_SERVER_NAME change it
 
-This file only builds the interface; the model, its preprocessing and what is shown for a
-reading live in `model/`.
+Components and wiring only: what a reading is and how it is shown live in `model/`.
 """
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -16,18 +16,20 @@ import numpy as np
 from model.classifier import Classifier, ModelError
 from model.explain import overlay, saliency
 from model.feedback import FEEDBACK_DIR, FeedbackError, save_correction
-from model.imagefile import read_image
-from model.preprocess import InputError, from_array, ink_map, sketch_ink
-from model.present import chart, model_card, number_preview, pixels, verdict
+from model.ink import draw_ink, parse_ink
+from model.preprocess import InputError
+from model.present import (chart, label, model_card, number_note, number_preview, pixels,
+                           sample_note, verdict)
+from model.reading import (BLANK, NumberReading, file_ink, read_digits, read_drawings,
+                           read_number)
 from model.samples import load_samples
-from model.segment import segment
-from model.spec import CLASSES, TRAIN_COMMAND
+from model.spec import BRUSH_WIDTH, CANVAS_SIZE, CLASSES, ROOT, TRAIN_COMMAND
 
 GALLERY_SIZE = 40  # samples shown at once
 DRAW_PROMPT = "✏️ **Draw a digit** (0-9), or a whole number, on the pad: the network reads it as you draw."
-MAX_FILE_SIZE = "10mb"
 AUTO = "its answer"  # the saliency map explains the model's own answer unless a digit is picked
 CORRECTIONS = Path(os.environ.get("DIGITPAD_FEEDBACK_DIR", FEEDBACK_DIR))  # visitors' corrections
+ASSETS = ROOT / "assets"
 
 try:  # load once, at start-up
     classifier = Classifier()
@@ -36,141 +38,121 @@ except (ModelError, FileNotFoundError) as error:
     sys.exit(f"error: {error}")
 
 
-# ---------------------------------------------------------------------------- readings
-def show(image, probabilities, note: str = "", why: bool = False, focus: str = AUTO):
-    """-> (label, chart, preview, note, reading) for one 28x28 image, or a blank (None)."""
-    if image is None:
-        return None, None, None, note or DRAW_PROMPT, None
-    reading = {"image": image, "probabilities": probabilities}
-    return (dict(zip(CLASSES, map(float, probabilities))), chart(probabilities),
-            preview(reading, why, focus), note or verdict(probabilities), reading)
-
-
-def show_number(ink, digits, why: bool, focus: str):
-    """-> the same five outputs for a drawing of several digits: the number, boxes, first digit."""
-    number = classifier.read_number(digits)
-    confidence = float(np.prod([d["confidence"] for d in number["digits"]]))
-    shaky = [str(k + 1) for k, d in enumerate(number["digits"]) if d["confidence"] < 0.8]
-    note = (f"🔢 Reads the number **{number['number']}** ({len(digits)} digits"
-            + (f"; not sure of digit {', '.join(shaky)}" if shaky else "") + ").")
-    reading = {"ink": ink, "number": number}
-    return ({number["number"]: confidence}, chart(number["digits"][0]["probabilities"]),
-            number_preview(ink, number), note, reading)
-
-
-def preview(reading, why: bool, focus: str):
-    """The image beside the chart: the 28x28 input, or with `why` its saliency map."""
-    if reading is None:
-        return None
-    if "number" in reading:
-        return number_preview(reading["ink"], reading["number"])
-    if not why:
-        return pixels(reading["image"])
-    _, heat = saliency(classifier, reading["image"], None if focus == AUTO else int(focus))
-    return overlay(reading["image"], heat)
-
-
-def read_sketches(sketches: list, whys: list, focuses: list) -> tuple[list, ...]:
-    """A batch of Sketchpad values -> a batch of (label, chart, preview, note, reading).
-
-    One digit is framed as a whole (as always); several digits are read as a number. The
-    batch's single digits go through the model in one call.
-    """
-    rows, single = [], {}  # single: row -> its one digit's image, read below
-    for k, (sketch, why, focus) in enumerate(zip(sketches, whys, focuses)):
+# ---------------------------------------------------------------------------- the API
+def refusing_bad_input(fn):
+    """A bad input becomes the caller's error message, not a traceback."""
+    @functools.wraps(fn)
+    def call(*args):
         try:
-            ink = sketch_ink(sketch) if sketch else None
-            digits = segment(ink) if ink is not None else []
+            return fn(*args)
         except InputError as error:
-            rows.append(show(None, None, f"⚠️ {error}"))
-            continue
-        if len(digits) > 1:
-            rows.append(show_number(ink, digits, why, focus))
-            continue
-        if digits:
-            single[k] = digits[0].image
-        rows.append(show(None, None))
-    if single:
-        found = classifier.probabilities(np.stack(list(single.values())))
-        for (k, image), probabilities in zip(single.items(), found):
-            rows[k] = show(image, probabilities, why=whys[k], focus=focuses[k])
-    return tuple(map(list, zip(*rows)))
+            raise gr.Error(str(error), title="Can't read this input") from None
+    return call
 
 
-def read_file(file) -> np.ndarray:
-    """An uploaded image (a Gradio file payload) -> its pixels, or a gr.Error saying why not."""
+def path_of(file) -> str:
+    """A Gradio file payload (FileData, its dict, or a path) -> its path on the server."""
     path = file.get("path") if isinstance(file, dict) else getattr(file, "path", file)
     if not path:
-        raise gr.Error("No image was uploaded.")
-    try:
-        return read_image(path)
-    except InputError as error:
-        raise gr.Error(str(error), title="Can't read this image") from None
+        raise InputError("No image was uploaded.")
+    return path
 
 
+@refusing_bad_input
 def classify(image: gr.FileData) -> dict:
-    """Read the digit in one image file -> {"label": digit or None if blank, "confidences": [...]}."""
-    try:
-        picture = from_array(read_file(image))
-    except InputError as error:
-        raise gr.Error(str(error), title="Can't read this image") from None
-    if picture is None:
-        return {"label": None, "confidences": []}
-    probabilities = classifier.probabilities(picture[None])[0]
-    order = np.argsort(probabilities)[::-1]
-    return {"label": CLASSES[order[0]], "confidences": [
-        {"label": CLASSES[i], "confidence": float(probabilities[i])} for i in order]}
+    """Read the digit in one image file -> DigitReading.to_json() ("label" None: no digit)."""
+    return read_digits(classifier, [file_ink(path_of(image))])[0].to_json()
 
 
-def read_number(image: gr.FileData) -> dict:
-    """Read a whole number in one image file -> {"number": "1984" ("" if blank), "digits":
-    [{"digit", "confidence", "probabilities", "box": [left, top, right, bottom]}, ...]}."""
-    try:
-        return classifier.read_number(segment(ink_map(read_file(image))))
-    except InputError as error:
-        raise gr.Error(str(error), title="Can't read this image") from None
+@refusing_bad_input
+def read_number_file(image: gr.FileData) -> dict:
+    """Read a whole number in one image file -> NumberReading.to_json() ("number" "" if blank)."""
+    return read_number(classifier, file_ink(path_of(image))).to_json()
+
+
+@refusing_bad_input
+def read_ink(ink: str) -> dict:
+    """Read ink JSON ([[[x, y, t], ...], ...] on the 800x800 pad) -> what /classify returns
+    for one digit, or NumberReading.to_json() for several."""
+    return read_drawings(classifier, [draw_ink(parse_ink(ink))])[0].to_json()
+
+
+def sample_reading(index: int) -> dict:
+    """One held-out TEST sample by index -> its true label, whether it was read right, and the
+    model's reading (DigitReading.to_json())."""
+    return samples.to_json(index)
+
+
+# ---------------------------------------------------------------------------- the page
+def show(reading, note: str = "", why: bool = False, focus: str = AUTO):
+    """A reading -> the five outputs: label, chart, preview, note, and the reading kept."""
+    if reading is BLANK:
+        return None, None, None, note or DRAW_PROMPT, None
+    if isinstance(reading, NumberReading):
+        return (label(reading), chart(reading.digits[0].probabilities), preview(reading),
+                note or number_note(reading), reading)
+    return (label(reading), chart(reading.probabilities), preview(reading, why, focus),
+            note or verdict(reading.probabilities), reading)
+
+
+def preview(reading, why: bool = False, focus: str = AUTO):
+    """The image beside the chart: the 28x28 input, its saliency map, or a number's boxes."""
+    if reading is None:
+        return None
+    if isinstance(reading, NumberReading):
+        return number_preview(reading)
+    if not why:
+        return pixels(reading.image)
+    _, heat = saliency(classifier, reading.image, None if focus == AUTO else int(focus))
+    return overlay(reading.image, heat)
+
+
+def read_pads(inks: list, whys: list, focuses: list) -> tuple[list, ...]:
+    """A batch of ink pad values (ink JSON) -> a batch of the five outputs, every digit of
+    every drawing classified in one model call."""
+    rows, drawings = {}, {}
+    for k, text in enumerate(inks):
+        try:
+            drawings[k] = draw_ink(parse_ink(text))
+        except InputError as error:
+            rows[k] = show(BLANK, f"⚠️ {error}")
+    for (k, _), reading in zip(drawings.items(), read_drawings(classifier, list(drawings.values()))):
+        rows[k] = show(reading, why=whys[k], focus=focuses[k])
+    return tuple(map(list, zip(*(rows[k] for k in range(len(inks))))))
 
 
 def read_upload(file, why: bool, focus: str):
     """The upload tab: an image file -> the five outputs, or a clear message."""
     if file is None:
-        return show(None, None)
+        return show(BLANK)
     try:
-        image = from_array(read_file(file))
-    except (gr.Error, InputError) as error:
-        message = getattr(error, "message", str(error))
-        gr.Warning(message)
-        return show(None, None, f"⚠️ {message}")
-    if image is None:
-        return show(None, None, "No digit found in this image: try dark ink on light paper.")
-    return show(image, classifier.probabilities(image[None])[0], why=why, focus=focus)
+        reading = read_digits(classifier, [file_ink(path_of(file))])[0]
+    except InputError as error:
+        gr.Warning(str(error))
+        return show(BLANK, f"⚠️ {error}")
+    if reading is BLANK:
+        return show(BLANK, "No digit found in this image: try dark ink on light paper.")
+    return show(reading, why=why, focus=focus)
 
 
-def explain(reading, why: bool, focus: str):
-    """The 'why' toggle or the digit to explain changed: redraw the preview only."""
-    return preview(reading, why, focus)
-
-
-def correct(sketch, reading, label: str) -> str:
-    """'Wrong? It was a ...': store the drawing with the visitor's label, only when asked."""
-    if not label:
+def correct(ink: str, reading, meant: str) -> str:
+    """'Wrong? It was a ...': store the ink and its 28x28 form with the visitor's label."""
+    if not meant:
         return "Pick the digit you meant first."
-    if reading is None or "image" not in reading:
+    if reading is None or isinstance(reading, NumberReading):
         return "Corrections are for one drawn digit at a time."
     try:
-        drawing = np.asarray(sketch["composite"]) if sketch and sketch.get("composite") is not None \
-            else pixels(reading["image"])
-        save_correction(drawing, reading["image"], int(label), folder=CORRECTIONS)
+        strokes = parse_ink(ink) if ink else []
+        drawing = draw_ink(strokes) if strokes else pixels(reading.image)
+        save_correction(drawing, reading.image, int(meant), folder=CORRECTIONS, ink=ink or "")
     except (FeedbackError, InputError) as error:
         return f"⚠️ {error}"
-    return f"🙏 Thank you! Saved as a **{label}**: it will help the next model."
+    return f"🙏 Thank you! Saved as a **{meant}**: it will help the next model."
 
 
-# ---------------------------------------------------------------------------- samples
 def gallery(digit: str, mistakes: bool):
     """-> (gallery items, their sample indices) for the chosen digit and view."""
-    pool = samples.pick(None if digit == "All" else int(digit), mistakes)
-    indices = pool[np.linspace(0, len(pool) - 1, min(GALLERY_SIZE, len(pool))).astype(int)]
+    indices = samples.spread(None if digit == "All" else int(digit), mistakes, GALLERY_SIZE)
     items = [(np.round(samples.images[i] * 255).astype(np.uint8),
               f"{samples.labels[i]} → {samples.predicted[i]}") for i in indices]
     return items, indices.tolist()
@@ -178,21 +160,8 @@ def gallery(digit: str, mistakes: bool):
 
 def sample(index: int, why: bool = False, focus: str = AUTO):
     """One TEST sample by index -> the five outputs, with its true label in the note."""
-    i = int(np.clip(index, 0, len(samples.labels) - 1))
-    truth, guess = samples.labels[i], samples.predicted[i]
-    mark = "✅ right" if truth == guess else "❌ wrong"
-    note = (f"TEST sample #{i}: true label **{truth}**, the model read **{guess}** "
-            f"({samples.probabilities[i, guess]:.0%}) — {mark}.")
-    return show(samples.images[i], samples.probabilities[i], note, why, focus)
-
-
-def sample_reading(index: int) -> dict:
-    """One held-out TEST sample by index (0-999) -> its true label and the model's reading."""
-    i = int(np.clip(index, 0, len(samples.labels) - 1))
-    p = samples.probabilities[i]
-    return {"index": i, "true_label": CLASSES[samples.labels[i]], "label": CLASSES[p.argmax()],
-            "correct": bool(samples.labels[i] == p.argmax()),
-            "confidences": [{"label": c, "confidence": float(v)} for c, v in zip(CLASSES, p)]}
+    i, reading = samples.reading(index)
+    return show(reading, sample_note(i, samples.labels[i], reading), why, focus)
 
 
 def pick_sample(indices: list, why: bool, focus: str, event: gr.SelectData):
@@ -205,26 +174,14 @@ def random_sample(digit: str, mistakes: bool, why: bool, focus: str):
 
 
 # ---------------------------------------------------------------------------- layout
-KEEP_BRUSH = """() => {  // Gradio 6's Sketchpad ignores strokes until a tool is picked and drops
-  // the tool on every clear: whenever neither the brush nor the eraser is picked, pick the brush.
-  const start = () => {
-    const pad = document.querySelector('#sketchpad');
-    if (!pad?.querySelector('button[aria-label="Brush"]')) return setTimeout(start, 100);
-    const keep = () => {
-      const tools = [...pad.querySelectorAll('button[aria-label="Brush"], button[aria-label="Erase"]')];
-      if (!tools.some(tool => tool.classList.contains('highlight'))) tools[0]?.click();
-    };
-    new MutationObserver(keep).observe(pad, {subtree: true, attributes: true, attributeFilter: ['class']});
-    keep();
-  };
-  start();
-}"""
-CLEAR = """() => document.querySelector('#sketchpad button[aria-label="Clear canvas"]')?.click()"""
-CSS = """
-#preview img { image-rendering: pixelated; }
-#sketchpad { touch-action: none; }
-.digitpad-title { text-align: center; }
-"""
+PAD = f"""<div class="inkpad">
+  <canvas width="{CANVAS_SIZE}" height="{CANVAS_SIZE}" aria-label="Drawing pad"></canvas>
+  <div class="tools">
+    <button id="undo" type="button" title="Undo the last stroke (Ctrl+Z)">↶ Undo</button>
+    <button id="clear" type="button" title="Clear the pad (Esc)">🧹 Clear</button>
+  </div>
+</div>"""
+CSS = (ASSETS / "app.css").read_text()
 
 with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
                analytics_enabled=False) as demo:  # a talk may have no internet
@@ -236,13 +193,11 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
         with gr.Column(scale=5, min_width=320):
             with gr.Tabs():
                 with gr.Tab("Draw", id="draw"):
-                    sketchpad = gr.Sketchpad(
-                        elem_id="sketchpad", label="Draw here", canvas_size=(800, 800),
-                        fixed_canvas=True, layers=False, transforms=(), type="numpy",
-                        brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
-                        eraser=gr.Eraser(default_size=30), buttons=[], height=560)
+                    pad = gr.HTML("[]", html_template=PAD, elem_id="sketchpad",
+                                  css_template=(ASSETS / "inkpad.css").read_text(),
+                                  js_on_load=(ASSETS / "inkpad.js").read_text(),
+                                  brush=BRUSH_WIDTH, apply_default_css=False)
                     with gr.Row():
-                        clear = gr.Button("🧹 Clear", variant="secondary", elem_id="clear")
                         meant = gr.Dropdown(list(CLASSES), value=None, label="Wrong? It was a …",
                                             elem_id="meant", min_width=120)
                         save = gr.Button("Save correction", elem_id="save-correction")
@@ -265,7 +220,7 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
                                       elem_id="upload", height=420)
         with gr.Column(scale=4, min_width=300):
             note = gr.Markdown(DRAW_PROMPT, elem_id="note")
-            label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
+            shown_label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
             bars = gr.BarPlot(None, x="digit", y="probability", color="reading",
                               color_map={"prediction": "#f97316", "other": "#94a3b8"},
                               y_lim=[0, 1], sort="x", label="All ten probabilities",
@@ -280,29 +235,28 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
     with gr.Accordion("Model card", open=False, elem_id="model-card"):
         gr.Markdown(model_card(classifier.metadata) + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
 
-    outputs = [label, bars, picture, note, reading]
-    sketchpad.change(read_sketches, [sketchpad, why, focus], outputs, api_name="read_sketch",
-                     batch=True, max_batch_size=8, trigger_mode="always_last",
-                     show_progress="hidden")
-    clear.click(None, js=CLEAR)  # the editor's own clear: its change event resets the outputs
-    save.click(correct, [sketchpad, reading, meant], thanks, api_visibility="private")
+    outputs = [shown_label, bars, picture, note, reading]
+    pad.change(read_pads, [pad, why, focus], outputs, batch=True, max_batch_size=8,
+               trigger_mode="always_last", show_progress="hidden", api_name="draw",
+               api_visibility="undocumented")  # callable, for the crowd benchmark
+    save.click(correct, [pad, reading, meant], thanks, api_visibility="private")
     for control in (why, focus):
-        control.change(explain, [reading, why, focus], picture, api_visibility="private",
+        control.change(preview, [reading, why, focus], picture, api_visibility="private",
                        show_progress="hidden")
     upload.upload(read_upload, [upload, why, focus], outputs, preprocess=False,
                   api_visibility="private")
-    upload.clear(lambda: show(None, None), None, outputs, api_visibility="private")
+    upload.clear(lambda: show(BLANK), None, outputs, api_visibility="private")
     for control in (digit, mistakes):
         control.change(gallery, [digit, mistakes], [picker, shown], api_visibility="private")
     picker.select(pick_sample, [shown, why, focus], outputs, api_visibility="private")
     lucky.click(random_sample, [digit, mistakes, why, focus], outputs, api_visibility="private")
     gr.api(classify, api_name="classify")
-    gr.api(read_number, api_name="read_number")
+    gr.api(read_number_file, api_name="read_number")
+    gr.api(read_ink, api_name="read_ink")
     gr.api(sample_reading, api_name="sample")
-    demo.load(None, js=KEEP_BRUSH)
     demo.queue(default_concurrency_limit=4, max_size=256)
 
-LAUNCH = dict(max_file_size=MAX_FILE_SIZE, css=CSS,  # tests launch with these too
+LAUNCH = dict(max_file_size="10mb", css=CSS,  # tests launch with these too
               theme=gr.themes.Soft(primary_hue="orange", secondary_hue="slate"))
 
 if __name__ == "__main__":

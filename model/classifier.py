@@ -3,6 +3,7 @@
 Serving needs only TensorFlow's SavedModel loader, not Keras or the training code.
 """
 
+import functools
 import json
 from pathlib import Path
 
@@ -53,22 +54,20 @@ class Classifier:
         """The SavedModel's own function: (N, 28, 28) float32 tensor -> (N, 10) tensor."""
         return self._saved.serve(images)
 
-    def label(self, image: np.ndarray | None) -> dict[str, float]:
-        """One (28, 28) image -> {digit: probability} for a gr.Label; {} for a blank (None)."""
-        if image is None:
-            return {}
-        return dict(zip(CLASSES, self.probabilities(image[None])[0].tolist()))
+    @functools.cached_property
+    def gradient(self):
+        """A function traced once: ((1, 28, 28) image, digit (-1: the answer)) -> (p, d p[digit]
+        / d image), for `model.explain`."""
+        import tensorflow as tf
 
-    def read_number(self, digits: list) -> dict:
-        """Segmented digits (`model.segment.Digit`, left to right) -> the number they write.
+        @tf.function(input_signature=[tf.TensorSpec([1, IMAGE_SIZE, IMAGE_SIZE], tf.float32),
+                                      tf.TensorSpec([], tf.int32)])
+        def gradient(batch, digit):
+            with tf.GradientTape() as tape:
+                tape.watch(batch)
+                p = self._saved.serve(batch)
+                chosen = tf.where(digit < 0, tf.argmax(p[0], output_type=tf.int32), digit)
+                score = p[0, chosen]
+            return p, tape.gradient(score, batch)
 
-        -> {"number": "42" ("" if none), "digits": [{"digit", "confidence", "probabilities",
-        "box": [left, top, right, bottom]}, ...]}, all digits classified in one batched call.
-        """
-        if not digits:
-            return {"number": "", "digits": []}
-        found = self.probabilities(np.stack([d.image for d in digits]))
-        read = [{"digit": CLASSES[int(p.argmax())], "confidence": round(float(p.max()), 6),
-                 "probabilities": [round(float(v), 6) for v in p], "box": list(d.box)}
-                for d, p in zip(digits, found)]
-        return {"number": "".join(r["digit"] for r in read), "digits": read}
+        return gradient

@@ -18,32 +18,10 @@ def saliency(classifier, image: np.ndarray, digit: int | None = None) -> tuple[n
 
     The map is > 0 where the ink pushed the model toward the digit, < 0 where it pushed away.
     """
-    if id(classifier) not in _GRADIENTS:
-        _GRADIENTS[id(classifier)] = _gradient_function(classifier)
-    gradient = _GRADIENTS[id(classifier)]
+    gradient = classifier.gradient
     batch = image[None].astype(np.float32)
     p, grad = (t.numpy() for t in gradient(batch, np.int32(-1 if digit is None else digit)))
     return p[0], ndimage.gaussian_filter(grad[0] * image, SMOOTH).astype(np.float32)
-
-
-_GRADIENTS = {}  # one traced graph per classifier
-
-
-def _gradient_function(classifier):
-    """-> a traced function: (1, 28, 28) image, digit (-1: the answer) -> (p, d p[digit] / d image)."""
-    import tensorflow as tf
-
-    @tf.function(input_signature=[tf.TensorSpec([1, 28, 28], tf.float32),
-                                  tf.TensorSpec([], tf.int32)])
-    def gradient(batch, digit):
-        with tf.GradientTape() as tape:
-            tape.watch(batch)
-            p = classifier.serve(batch)
-            chosen = tf.where(digit < 0, tf.argmax(p[0], output_type=tf.int32), digit)
-            score = p[0, chosen]
-        return p, tape.gradient(score, batch)
-
-    return gradient
 
 
 def overlay(image: np.ndarray, heat: np.ndarray, scale: int = 8) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Corrections from visitors ("Wrong? It was a ..."), stored safely for fine-tuning.
 
-Each correction is one .npz file: the original drawing, its 28x28 form and the corrected
-label. Files are named by us (time and a random id, never anything the visitor sent), written
+Each correction is one .npz file: the original drawing, its ink (strokes, when drawn on the
+pad), its 28x28 form and the corrected label. Files are named by us (time and a random id, never anything the visitor sent), written
 to a temporary name and renamed into place, and the folder is bounded in count and size.
 """
 
@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from model.spec import CLASSES, IMAGE_SIZE, ROOT
+from model.spec import CLASSES, IMAGE_SIZE, MAX_SIDE, ROOT
 
 FEEDBACK_DIR = ROOT / "feedback"
 MAX_FILES = 2000  # corrections kept at most
 MAX_BYTES = 200 * 1024 * 1024  # and at most this much disk
-MAX_SIDE = 1024  # drawings larger than this are stored shrunk
 
 
 class FeedbackError(ValueError):
@@ -26,8 +25,9 @@ class FeedbackError(ValueError):
 
 
 def save_correction(drawing: np.ndarray, image: np.ndarray, label: int,
-                    folder: Path = FEEDBACK_DIR) -> Path:
-    """Store one correction -> its file. `drawing` (H, W[, C]) uint8, `image` (28, 28) float32."""
+                    folder: Path = FEEDBACK_DIR, ink: str = "") -> Path:
+    """Store one correction -> its file. `drawing` (H, W[, C]) uint8, `image` (28, 28) float32,
+    `ink` the pad's strokes as JSON ("" when the drawing did not come from the pad)."""
     if str(label) not in CLASSES:
         raise FeedbackError(f"The label must be one of {', '.join(CLASSES)}.")
     if image is None or np.shape(image) != (IMAGE_SIZE, IMAGE_SIZE):
@@ -39,7 +39,7 @@ def save_correction(drawing: np.ndarray, image: np.ndarray, label: int,
     drawing = np.asarray(drawing, np.uint8)[:MAX_SIDE, :MAX_SIDE]
     buffer = io.BytesIO()
     np.savez_compressed(buffer, drawing=drawing, image=np.asarray(image, np.float32),
-                        label=np.int64(label))
+                        label=np.int64(label), ink=np.str_(ink))
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:12]}-{label}.npz"
     partial = folder / f".{name}.part"
     partial.write_bytes(buffer.getvalue())

@@ -13,9 +13,9 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from model.preprocess import InputError
+from model.spec import MAX_SIDE
 
 MAX_PIXELS = 40_000_000  # larger images are refused (a 40 MP photo is fine)
-MAX_SIDE = 1024  # larger images are shrunk on reading; the digit needs far fewer pixels
 
 
 def read_image(source: str | Path | bytes) -> np.ndarray:

@@ -5,10 +5,11 @@
     python -m model.predict --number year.png             # a whole number, digit by digit
 
 Prints, per image, the digit and the ten probabilities; with --json one JSON object per line:
-{"path", "digit" (int or null for a blank image), "probabilities" (10 floats or null)}, plus
-"error" for a file that could not be read. With --number each file is read as a whole number:
-{"path", "number" ("" if blank), "digits": [{"digit", "confidence", "probabilities", "box"}]}.
-Exits 1 if any file failed, 2 if the model could not be loaded.
+{"path", "digit" (int, or null for a blank image), "label", "confidence", "probabilities"
+(10 floats or null), "confidences" (most likely first)}, plus "error" for a file that could
+not be read. With --number: {"path", "number" ("" if blank), "confidence", "digits": [the same
+fields for each digit, plus its "box"]}. Exits 1 if any file failed, 2 if the model could not
+be loaded.
 """
 
 import argparse
@@ -43,50 +44,40 @@ def parse_args(argv=None) -> Config:
     return Config(tuple(args.paths), args.json, args.number, args.model)
 
 
-def read(path: Path) -> tuple[np.ndarray | None, str | None]:
-    """A file -> (its 28x28 image or None if blank, None) or (None, error message)."""
-    from model.imagefile import read_image
-    from model.preprocess import InputError, from_array
-
-    try:
-        return from_array(read_image(path)), None
-    except InputError as error:
-        return None, str(error)
-
-
 def predict(paths, classifier) -> list[dict]:
-    """Paths -> one result dict per path, classifying each chunk in one batched call."""
+    """Paths -> one result per path, {"path", **DigitReading.to_json()} (plus "error" for a
+    file that could not be read), each chunk of files classified in one batched call."""
+    from model.preprocess import InputError
+    from model.reading import BLANK, file_ink, read_digits
+
     results = []
     for start in range(0, len(paths), CHUNK):
-        chunk = paths[start:start + CHUNK]
-        read_back = [read(path) for path in chunk]
-        inked = [i for i, (image, _) in enumerate(read_back) if image is not None]
-        probabilities = classifier.probabilities(
-            np.stack([read_back[i][0] for i in inked])) if inked else []
-        by_index = dict(zip(inked, probabilities))
-        for i, (path, (_, error)) in enumerate(zip(chunk, read_back)):
-            p = by_index.get(i)
-            result = {"path": str(path), "digit": None if p is None else int(p.argmax()),
-                      "probabilities": None if p is None else [round(float(v), 6) for v in p]}
-            if error:
-                result["error"] = error
-            results.append(result)
+        inks, errors = [], {}
+        for i, path in enumerate(paths[start:start + CHUNK]):
+            try:
+                inks.append(file_ink(path))
+            except InputError as error:
+                errors[i] = str(error)
+        readings = iter(read_digits(classifier, inks))
+        for i, path in enumerate(paths[start:start + CHUNK]):
+            error = errors.get(i)
+            results.append({"path": str(path), **(BLANK if error else next(readings)).to_json()}
+                           | ({"error": error} if error else {}))
     return results
 
 
 def read_numbers(paths, classifier) -> list[dict]:
-    """Paths -> one result per path: the number it shows, each number's digits in one call."""
-    from model.imagefile import read_image
-    from model.preprocess import InputError, ink_map
-    from model.segment import segment
+    """Paths -> one result per path, {"path", **NumberReading.to_json()}."""
+    from model.preprocess import InputError
+    from model.reading import file_ink, read_number
 
     results = []
     for path in paths:
         try:
-            result = {"path": str(path), **classifier.read_number(segment(ink_map(read_image(path))))}
+            results.append({"path": str(path), **read_number(classifier, file_ink(path)).to_json()})
         except InputError as error:
-            result = {"path": str(path), "number": None, "digits": [], "error": str(error)}
-        results.append(result)
+            results.append({"path": str(path), "number": None, "confidence": 0.0, "digits": [],
+                            "error": str(error)})
     return results
 
 
@@ -95,7 +86,7 @@ def show(result: dict) -> str:
     if "error" in result:
         return f"{result['path']}: error: {result['error']}"
     if "number" in result:
-        digits = ", ".join(f"{d['digit']} {d['confidence']:.0%}" for d in result["digits"])
+        digits = ", ".join(f"{d['label']} {d['confidence']:.0%}" for d in result["digits"])
         return f"{result['path']}: {result['number'] or 'blank'}" + (f"   ({digits})" if digits else "")
     if result["digit"] is None:
         return f"{result['path']}: blank (no digit found)"

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from model.spec import BORDER, BOX_SIZE, IMAGE_SIZE
+from model.spec import BORDER, BOX_SIZE, IMAGE_SIZE, MAX_SIDE
 
 WORK_SIZE = 3 * BOX_SIZE  # the ink's long side while its strokes are re-drawn (px)
 STROKE_WIDTH = 8.25  # stroke width at WORK_SIZE: 2.75 px at 28x28, as in EMNIST digits
@@ -22,7 +22,6 @@ INK_LEVEL = 0.3  # a pixel with more ink than this counts as ink
 SPECK = 0.03  # ink smaller than this fraction of the image's long side is a speck
 MIN_CONTRAST = 0.15  # a photo whose darkest ink is fainter than this is blank
 MIN_SIDE = 8  # smaller images are refused
-MAX_SIDE = 1024  # larger images are shrunk first: a digit needs far fewer pixels
 
 
 class InputError(ValueError):
@@ -30,35 +29,6 @@ class InputError(ValueError):
 
 
 # ---------------------------------------------------------------------------- entry points
-def from_sketch(value: dict) -> np.ndarray | None:
-    """A Gradio Sketchpad value -> (28, 28) float32 in [0, 1], or None if blank.
-
-    `value` has `background`, `layers` and `composite`, each (H, W, 4) uint8 RGBA. The ink is
-    the alpha of the stroke layers; with no strokes in them (examples, API callers) it falls
-    back to the composite, then the background.
-    """
-    return to_emnist(sketch_ink(value))
-
-
-def sketch_ink(value: dict) -> np.ndarray:
-    """A Sketchpad value -> (H, W) ink: the stroke layers' alpha (uint8), else the composite's."""
-    if not isinstance(value, dict):
-        raise InputError("A sketch must be a dict with 'layers' and 'composite'.")
-    layers = value.get("layers")
-    if not isinstance(layers, (list, tuple, type(None))):
-        raise InputError("A sketch's 'layers' must be a list of images.")
-    alphas = [a for a in (_alpha(layer) for layer in layers or [] if layer is not None)
-              if a is not None]
-    if alphas and all(a.shape == alphas[0].shape and a.dtype == alphas[0].dtype for a in alphas):
-        ink = alphas[0] if len(alphas) == 1 else np.maximum.reduce(alphas)
-        if ink.max() > 0:  # strokes there: specks only still read as blank, as they should
-            return ink
-    for key in ("composite", "background"):
-        if value.get(key) is not None:
-            return ink_map(_as_array(value[key]))
-    return np.zeros((MIN_SIDE, MIN_SIDE), np.float32)
-
-
 def from_array(image: np.ndarray) -> np.ndarray | None:
     """Any image -> (28, 28) float32 in [0, 1], or None if blank.
 
@@ -67,16 +37,6 @@ def from_array(image: np.ndarray) -> np.ndarray | None:
     light paper and light ink on dark are both read; uneven lighting is flattened.
     """
     return to_emnist(ink_map(image))
-
-
-def _alpha(layer) -> np.ndarray | None:
-    """A stroke layer -> its alpha: (H, W) uint8 as it comes, or float32 in [0, 1]; None if no alpha."""
-    a = _as_array(layer)
-    if a.ndim != 3 or a.shape[2] != 4:
-        return None
-    if a.dtype == np.uint8 and min(a.shape[:2]) >= MIN_SIDE:
-        return np.ascontiguousarray(a[..., 3])  # the common case; later passes read 4x less
-    return _to_unit_float(a)[..., 3]
 
 
 # ---------------------------------------------------------------------------- ink
@@ -150,7 +110,7 @@ def _flatten_lighting(gray: np.ndarray) -> np.ndarray:
 def to_emnist(ink: np.ndarray, box: tuple[slice, slice] | None = None) -> np.ndarray | None:
     """(H, W) ink -> (28, 28) float32 in [0, 1], white on black; None if blank.
 
-    `ink` is float32 in [0, 1] or uint8 in [0, 255] (a Sketchpad's alpha), 1 or 255 = most ink.
+    `ink` is float32 in [0, 1] or uint8 in [0, 255] (the ink pad's drawing), 1 or 255 = most ink.
     `box` is the ink's bounding box, when the caller has already found it (`find_ink`).
     """
     box = find_ink(ink) if box is None else box

@@ -1,12 +1,13 @@
-"""What the app shows for a reading: chart rows, a one-line verdict, and preview images.
+"""What the app shows for a reading: label, chart rows, one-line notes, and preview images.
 
-Pure functions of the model's inputs and outputs, so `app.py` holds only layout and wiring.
+Pure functions of readings (`model.reading`), so `app.py` holds only components and wiring.
 """
 
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
+from model.reading import NumberReading
 from model.spec import CLASSES
 
 PREVIEW_SCALE = 8  # the 28x28 input is shown 224x224, each pixel a visible square
@@ -30,6 +31,22 @@ def chart(probabilities) -> pd.DataFrame | None:
                                      for i in range(len(CLASSES))]})
 
 
+def label(reading) -> dict[str, float] | None:
+    """A reading -> the gr.Label value: {digit: probability}, {number: confidence}, or None."""
+    if isinstance(reading, NumberReading):
+        return {reading.number: reading.confidence}
+    if reading.probabilities is None:
+        return None
+    return dict(zip(CLASSES, map(float, reading.probabilities)))
+
+
+def sample_note(index: int, truth: int, reading) -> str:
+    """A TEST sample's index, true digit and reading -> one line, right or wrong."""
+    mark = "✅ right" if truth == reading.digit else "❌ wrong"
+    return (f"TEST sample #{index}: true label **{truth}**, the model read **{reading.digit}** "
+            f"({reading.confidence:.0%}) — {mark}.")
+
+
 def verdict(p: np.ndarray) -> str:
     """(10,) probabilities -> one line saying what the network read, and how sure it is."""
     first, second = np.argsort(p)[::-1][:2]
@@ -45,21 +62,28 @@ def pixels(image: np.ndarray) -> np.ndarray:
     return np.kron(np.round(image * 255).astype(np.uint8), square)
 
 
-def number_preview(ink: np.ndarray, reading: dict) -> np.ndarray:
-    """(H, W) ink and a `Classifier.read_number` reading -> RGB uint8 drawing with a box,
-    digit and confidence for each digit, at most NUMBER_WIDTH wide."""
-    ink = ink.astype(np.float32) / (255 if ink.dtype == np.uint8 else 1)
+def number_note(reading) -> str:
+    """A `NumberReading` -> one line: the number, and which digits the network is unsure of."""
+    shaky = [str(k + 1) for k, d in enumerate(reading.digits) if d.confidence < SURE]
+    return (f"🔢 Reads the number **{reading.number}** ({len(reading.digits)} digits"
+            + (f"; not sure of digit {', '.join(shaky)}" if shaky else "") + ").")
+
+
+def number_preview(reading) -> np.ndarray:
+    """A `NumberReading` -> RGB uint8 drawing with a box, digit and confidence for each digit,
+    at most NUMBER_WIDTH wide."""
+    ink = reading.ink.astype(np.float32) / (255 if reading.ink.dtype == np.uint8 else 1)
     scale = min(1.0, NUMBER_WIDTH / ink.shape[1])
     size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
     paper = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).resize(size, Image.BOX)
     canvas = paper.convert("RGB")
     draw = ImageDraw.Draw(canvas)
-    for k, digit in enumerate(reading["digits"]):
-        left, top, right, bottom = (round(v * scale) for v in digit["box"])
-        colour = ORANGE if digit["confidence"] >= SURE else GREY
+    for k, digit in enumerate(reading.digits):
+        left, top, right, bottom = (round(v * scale) for v in digit.box)
+        colour = ORANGE if digit.confidence >= SURE else GREY
         draw.rectangle((left - 3, top - 3, right + 3, bottom + 3), outline=colour, width=3)
-        draw.text((left, max(0, top - 16)), f"{k + 1}: {digit['digit']} {digit['confidence']:.0%}",
-                  fill=colour)
+        draw.text((left, max(0, top - 16)),
+                  f"{k + 1}: {CLASSES[digit.digit]} {digit.confidence:.0%}", fill=colour)
     return np.asarray(canvas)
 
 

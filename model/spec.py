@@ -8,6 +8,7 @@ BORDER = 2  # ... with a 2-pixel border, so the ink's long side is 24 px
 BOX_SIZE = IMAGE_SIZE - 2 * BORDER
 CLASSES = tuple(str(d) for d in range(10))
 NUM_CLASSES = len(CLASSES)
+MAX_SIDE = 1024  # larger images are shrunk on reading: a digit needs far fewer pixels
 INPUT_FORMAT = {
     "shape": [None, IMAGE_SIZE, IMAGE_SIZE],
     "dtype": "float32",
@@ -15,6 +16,13 @@ INPUT_FORMAT = {
     "polarity": "white ink on black",
     "layout": "EMNIST (Cohen et al. 2017): ink cropped, centred, long side 24 px, 2 px border",
 }
+
+# ---------------------------------------------------------------------------- ink pad
+CANVAS_SIZE = 800  # the pad's square canvas, in the ink's pixels
+BRUSH_WIDTH = 24  # the pad's one brush (px of the canvas), round caps and joins
+MAX_STROKES = 200  # ink with more strokes or points is refused
+MAX_POINTS = 5000
+MAX_INK_BYTES = 256 * 1024  # ink JSON longer than this is refused before it is parsed
 
 # ---------------------------------------------------------------------------- places
 ROOT = Path(__file__).resolve().parent.parent

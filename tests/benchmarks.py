@@ -60,17 +60,19 @@ def timed(fn, repeat: int) -> list[float]:
 
 # ---------------------------------------------------------------------------- parts
 def bench_preprocessing(rows: list, repeat: int) -> None:
-    from model.preprocess import from_array, from_sketch
-    from training.drawn_digits import STYLES, Pose, render
+    from model.ink import draw_ink, ink_json, parse_ink
+    from model.preprocess import from_array, to_emnist
+    from training.drawn_digits import STYLES, Pose, place, render
 
-    sketch = render(STYLES[3][0], Pose(height=520, brush=36))
+    text = ink_json([np.column_stack([s, np.arange(len(s))])
+                     for s in place(STYLES[3][0], Pose(height=520))])
     photo = np.asarray(render(STYLES[3][0], Pose(height=2400, aspect=0.6, x=2000, y=1500,
                                                  brush=120), canvas=4000)["composite"])[:3000, :, :3]
-    for name, fn in (("preprocess 800x800 sketch", lambda: from_sketch(sketch)),
+    for name, fn in (("ink JSON -> 800x800 drawing", lambda: draw_ink(parse_ink(text))),
+                     ("ink JSON -> 28x28", lambda: to_emnist(draw_ink(parse_ink(text)))),
                      ("preprocess 4000x3000 photo", lambda: from_array(photo))):
         p50, _, p99 = percentiles(timed(fn, repeat))
-        rows.append((name, f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
-                     "p50 <= 3 ms" if "sketch" in name else ""))
+        rows.append((name, f"p50 {p50:.2f} ms, p99 {p99:.2f} ms", ""))
 
 
 def bench_model(rows: list, repeat: int) -> None:
@@ -84,7 +86,7 @@ def bench_model(rows: list, repeat: int) -> None:
     rows.append(("model, batch of 64", f"{p50_batch:.2f} ms ({p50_batch / 64:.3f} ms per image)", ""))
 
     from model.explain import saliency
-    from model.segment import segment
+    from model.reading import read_number
     from training.drawn_digits import number_poses, render_many
 
     image = np.random.default_rng(0).random((28, 28)).astype(np.float32)
@@ -93,7 +95,7 @@ def bench_model(rows: list, repeat: int) -> None:
                  f"p50 {p50:.1f} ms, p99 {p99:.1f} ms", "p50 <= 30 ms"))
     poses, size = number_poses([1, 9, 8, 4], np.random.default_rng(0), 250, 0.2, brush=24)
     ink = render_many(poses, size)["layers"][0][..., 3]
-    p50 = percentiles(timed(lambda: classifier.read_number(segment(ink)), repeat // 4 + 1))[0]
+    p50 = percentiles(timed(lambda: read_number(classifier, ink), repeat // 4 + 1))[0]
     rows.append((f"read a 4-digit number ({size[0]}x{size[1]})", f"p50 {p50:.1f} ms", ""))
 
 

@@ -13,6 +13,14 @@ import socket  # noqa: E402
 import pytest  # noqa: E402
 
 
+FIGURES = {}  # measured by tests (latency, sizes), printed at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter):
+    for name, figure in FIGURES.items():
+        terminalreporter.write_line(f"{name}: {figure}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,4 +1,9 @@
-"""The running app through gradio_client: every public endpoint, bad uploads, and what it serves."""
+"""The running app through gradio_client: every public endpoint, bad uploads and bad ink, the
+same answers as the CLI, and what it serves."""
+
+import json
+import subprocess
+import sys
 
 import httpx
 import numpy as np
@@ -7,9 +12,12 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from model.imagefile import read_image
+from model.ink import draw_ink, ink_json
 from model.preprocess import from_array
+from model.spec import BRUSH_WIDTH, ROOT
 from tests.bad_uploads import digit_photo, write_corpus
-from training.drawn_digits import STYLES, Pose, render
+from tests.test_ink import strokes_of
+from training.drawn_digits import Pose
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +38,7 @@ def save(tmp_path, name, array) -> str:
 
 def test_public_endpoints_are_the_named_ones(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/classify", "/read_number", "/read_sketch", "/sample"}
+    assert set(endpoints) == {"/classify", "/read_number", "/read_ink", "/sample"}
 
 
 @pytest.mark.parametrize("digit", [0, 3, 7, 9])
@@ -46,8 +54,8 @@ def test_classify_reads_a_drawn_digit_file(client, tmp_path, digit):
 
 def test_classify_blank_image_says_no_digit(client, tmp_path):
     path = save(tmp_path, "white.png", np.full((200, 200, 3), 255, np.uint8))
-    assert client.predict(handle_file(path), api_name="/classify") == {"label": None,
-                                                                       "confidences": []}
+    result = client.predict(handle_file(path), api_name="/classify")
+    assert result["label"] is None and result["digit"] is None and result["confidences"] == []
 
 
 def test_bad_uploads_get_clear_messages_and_the_server_keeps_serving(client, corpus):
@@ -74,35 +82,59 @@ def test_bad_uploads_are_read_or_refused_by_the_reader_itself(corpus):
             assert from_array(read_image(path)) is None, name
 
 
-def test_read_sketch_returns_label_chart_preview_and_note(client, tmp_path):
-    sketch = render(STYLES[2][0], Pose(height=500, x=380, y=420, brush=32))
-    value = {"background": handle_file(save(tmp_path, "bg.png", sketch["background"])),
-             "layers": [handle_file(save(tmp_path, "layer.png", sketch["layers"][0]))],
-             "composite": handle_file(save(tmp_path, "comp.png", sketch["composite"]))}
-    label, chart, preview, note = client.predict(value, api_name="/read_sketch")
-    assert label["label"] == "2"
-    assert "2" in note
-    assert np.asarray(Image.open(preview)).shape[:2] == (224, 224)
-    rows = chart["data"]
-    assert [row[0] for row in rows] == [str(d) for d in range(10)]  # every digit, in order
-    assert [row[2] for row in rows].count("prediction") == 1 and rows[2][2] == "prediction"
-    assert sum(row[1] for row in rows) == pytest.approx(1, abs=1e-3)
+def test_read_ink_reads_a_digit_as_classify_does(client, tmp_path):
+    strokes = strokes_of(2, Pose(height=500, x=380, y=420, brush=BRUSH_WIDTH))
+    result = client.predict(ink_json(strokes), api_name="/read_ink")
+    assert result["label"] == "2" and result["digit"] == 2
+    path = save(tmp_path, "two.png", 255 - draw_ink(strokes))  # the same ink as a picture
+    assert client.predict(handle_file(path), api_name="/classify")["label"] == "2"
+    assert [c["label"] for c in result["confidences"]][0] == "2"
 
 
-def test_read_sketch_of_an_empty_canvas_asks_for_a_digit(client, tmp_path):
-    blank = np.full((800, 800, 4), 255, np.uint8)
-    value = {"background": handle_file(save(tmp_path, "bg.png", blank)), "layers": [],
-             "composite": handle_file(save(tmp_path, "comp.png", blank))}
-    label, _, preview, note = client.predict(value, api_name="/read_sketch")
-    assert preview is None and "Draw a digit" in note
-    assert not label or label.get("label") is None
+def test_read_ink_reads_several_digits_as_a_number(client):
+    strokes = (strokes_of(4, Pose(height=300, aspect=0.6, x=220, y=400, brush=BRUSH_WIDTH))
+               + strokes_of(2, Pose(height=300, aspect=0.6, x=560, y=400, brush=BRUSH_WIDTH)))
+    result = client.predict(ink_json(strokes), api_name="/read_ink")
+    assert result["number"] == "42" and [d["digit"] for d in result["digits"]] == [4, 2]
+    assert client.predict("[]", api_name="/read_ink")["label"] is None  # an empty pad
+
+
+@pytest.mark.parametrize("ink, words", [
+    ('{"x": 1}', "list of strokes"), ("[[]]", "no points"), ("[[[NaN, 1]]]", "NaN"),
+    ("[[[1, 2, 3]]]" + " " * (10 * 1024 * 1024), "limit"),
+    (json.dumps([[[k % 800, 5, k] for k in range(10_000)]]), "points")])
+def test_bad_ink_gets_a_clear_message_and_the_server_keeps_serving(client, ink, words):
+    with pytest.raises(Exception) as error:
+        client.predict(ink, api_name="/read_ink")
+    assert words in str(error.value) and "Traceback" not in str(error.value)
+    assert client.predict("[[[400, 100, 0], [400, 700, 90]]]", api_name="/read_ink")["label"] == "1"
+
+
+def test_the_api_and_the_cli_give_the_same_answers(client, tmp_path):
+    paths = []
+    for digit in (0, 3, 6, 8):
+        paths.append(tmp_path / f"{digit}.png")
+        digit_photo(digit).save(paths[-1])
+    cli = subprocess.run([sys.executable, "-m", "model.predict", "--json", *map(str, paths)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    for path, line in zip(paths, cli.stdout.splitlines()):
+        api = client.predict(handle_file(str(path)), api_name="/classify")
+        assert {"path": str(path), **api} == json.loads(line)
+    number = tmp_path / "number.png"
+    strokes = (strokes_of(7, Pose(height=300, aspect=0.6, x=220, y=400, brush=BRUSH_WIDTH))
+               + strokes_of(5, Pose(height=300, aspect=0.6, x=560, y=400, brush=BRUSH_WIDTH)))
+    Image.fromarray(255 - draw_ink(strokes)).save(number)
+    cli = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json", str(number)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    api = client.predict(handle_file(str(number)), api_name="/read_number")
+    assert {"path": str(number), **api} == json.loads(cli.stdout) and api["number"] == "75"
 
 
 def test_sample_endpoint_gives_truth_and_reading(client):
     result = client.predict(5, api_name="/sample")
     assert result["index"] == 5 and result["true_label"] in "0123456789"
     assert result["correct"] == (result["label"] == result["true_label"])
-    assert len(result["confidences"]) == 10
+    assert len(result["confidences"]) == 10 and len(result["probabilities"]) == 10
 
 
 def test_app_serves_no_file_it_does_not_mean_to(app_url):

@@ -14,6 +14,7 @@ from model.classifier import Classifier
 from model.explain import overlay, saliency
 from model.feedback import FeedbackError, load_corrections, save_correction
 from model.samples import load_samples
+from model.reading import read_number
 from model.segment import segment
 from model.spec import ROOT
 from training.drawn_digits import STYLES, Pose, number_poses, render, render_many
@@ -40,8 +41,7 @@ def test_numbers_of_one_to_ten_digits_are_segmented_and_read(classifier):
         poses, size = number_poses(digits, rng, height=rng.uniform(120, 300),
                                    gap=rng.uniform(-0.03, 0.35), slant=rng.uniform(-0.15, 0.15),
                                    brush=rng.uniform(8, 30))
-        ink = render_many(poses, size)["layers"][0][..., 3]
-        number = classifier.read_number(segment(ink))["number"]
+        number = read_number(classifier, render_many(poses, size)["layers"][0][..., 3]).number
         counted += len(number) == len(digits)
         read += number == "".join(map(str, digits))
     assert counted >= 95 and read >= 93
@@ -61,13 +61,13 @@ def test_strokes_of_one_digit_are_merged_and_ordered_left_to_right():
 
 def test_touching_digits_are_split_at_the_thinnest_column(classifier):
     sketch = drawn_number([3, 8], gap=-0.02, seed=2)
-    number = classifier.read_number(segment(sketch["layers"][0][..., 3]))
-    assert number["number"] == "38"
+    assert read_number(classifier, sketch["layers"][0][..., 3]).number == "38"
 
 
 def test_blank_drawing_reads_no_number(classifier):
     empty = np.zeros((300, 900), np.uint8)
-    assert classifier.read_number(segment(empty)) == {"number": "", "digits": []}
+    assert read_number(classifier, empty).to_json() == {"number": "", "confidence": 1.0,
+                                                        "digits": []}
 
 
 def test_read_number_endpoint(app_url, tmp_path):
@@ -75,7 +75,8 @@ def test_read_number_endpoint(app_url, tmp_path):
     Image.fromarray(drawn_number([1, 9, 8, 4])["composite"]).convert("RGB").save(path)
     result = Client(app_url, verbose=False).predict(handle_file(str(path)), api_name="/read_number")
     assert result["number"] == "1984"
-    assert [d["digit"] for d in result["digits"]] == list("1984")
+    assert [d["digit"] for d in result["digits"]] == [1, 9, 8, 4]
+    assert [d["label"] for d in result["digits"]] == list("1984")
     for digit in result["digits"]:
         assert len(digit["box"]) == 4 and len(digit["probabilities"]) == 10
 
@@ -118,14 +119,14 @@ def test_saliency_for_another_digit_shows_what_speaks_against_it(classifier):
 def test_corrections_are_stored_atomically_and_read_back(tmp_path):
     image = np.random.default_rng(0).random((28, 28)).astype(np.float32)
     drawing = render(STYLES[4][0], Pose())["composite"]
-    path = save_correction(drawing, image, 4, folder=tmp_path)
+    path = save_correction(drawing, image, 4, folder=tmp_path, ink="[[[1,2,0]]]")
     assert path.parent == tmp_path and path.name.endswith("-4.npz")
     assert not list(tmp_path.glob(".*"))  # no temporary file left
     images, labels = load_corrections(tmp_path)
     np.testing.assert_array_equal(images[0], image)
     assert labels.tolist() == [4]
     with np.load(path) as data:
-        assert data["drawing"].shape == (800, 800, 4)
+        assert data["drawing"].shape == (800, 800, 4) and str(data["ink"]) == "[[[1,2,0]]]"
 
 
 @pytest.mark.parametrize("label", [-1, 10, "../../etc/passwd", "4; rm -rf /", None])

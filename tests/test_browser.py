@@ -1,50 +1,90 @@
-"""A real browser (Debian's Chromium, driven by Playwright) draws on the running app.
+"""A real browser (Debian's Chromium, driven by Playwright) on the running app: drawing with the
+mouse and with touch, how fast the answer comes and what is sent, the phone, projector and
+dark layouts, the other tabs, and that every request goes to the app itself.
 
-Gradio draws the canvas with WebGL, which headless Chromium renders in software (slowly), so
-the test draws a few digits with a few dozen mouse moves each.
+The figures (latency, requests and bytes per stroke) are printed at the end of the run.
 """
 
+import io
+import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from model.ink import draw_ink, parse_ink
+from model.spec import CANVAS_SIZE, ROOT
 from tests.bad_uploads import digit_photo
-from training.drawn_digits import CANVAS, STYLES, Pose, place
+from tests.conftest import FIGURES
+from training.drawn_digits import STYLES, Pose, place, random_pose
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 TOP = '#prediction [data-testid="label-output-value"]'
+SETTLE = 700  # ms without a change of the label: the reading is final
+WATCH = """() => {  // when each stroke ended, and when the label changed (page clock, ms)
+  window.ups = []; window.changes = [];
+  document.addEventListener('pointerup', () => ups.push(performance.now()), true);
+  new MutationObserver(() => changes.push(performance.now())).observe(
+    document.querySelector('#prediction'), {subtree: true, childList: true, characterData: true,
+                                            attributes: true});
+}"""
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser():
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(60_000)
-        page.goto(app_url)
-        page.wait_for_selector("#sketchpad canvas")
-        page.wait_for_timeout(1000)
-        yield page
+        yield browser
         browser.close()
 
 
-def drawing_area(page) -> tuple[float, float, float]:
-    """-> (left, top, side) on screen of the 800x800 canvas, shown zoomed and centred."""
-    box = page.locator("#sketchpad canvas").first.bounding_box()
-    zoom = int(page.locator("#sketchpad span", has_text="%").first.inner_text().strip("%")) / 100
-    side = CANVAS * zoom
-    return box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2, side
+@pytest.fixture(scope="module")
+def requests_seen():
+    return []  # (method, url, body) of every request any page of this module made
 
 
-def draw(page, digit: int, pose: Pose) -> None:
-    """Draw a digit's strokes with the mouse: press, move along the path, release."""
-    left, top, side = drawing_area(page)
-    for stroke in place(STYLES[digit][0], pose):
+def open_page(browser, url, requests_seen, **context):
+    page = browser.new_context(**context).new_page()
+    page.set_default_timeout(60_000)
+    page.on("request", lambda r: requests_seen.append((r.method, r.url, r.post_data or "")))
+    page.goto(url)
+    page.wait_for_selector("#sketchpad canvas")
+    page.evaluate(WATCH)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url, requests_seen):
+    page = open_page(browser, app_url, requests_seen, viewport={"width": 1280, "height": 900})
+    yield page
+    page.context.close()
+
+
+def screenshot(page, name: str) -> None:
+    folder = Path(os.environ.get("DIGITPAD_SCREENSHOTS", "/tmp/digitpad-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / f"{name}.png")
+
+
+def to_screen(page, points):
+    box = page.locator("#sketchpad canvas").bounding_box()
+    return [(box["x"] + x / CANVAS_SIZE * box["width"], box["y"] + y / CANVAS_SIZE * box["height"])
+            for x, y in points]
+
+
+def draw(page, strokes) -> None:
+    """Draw strokes (canvas coordinates) with the mouse: press, move along, release."""
+    for stroke in strokes:
         points = stroke[:: max(1, len(stroke) // 20)].tolist() + [stroke[-1].tolist()]
-        screen = [(left + x / CANVAS * side, top + y / CANVAS * side) for x, y in points]
+        screen = to_screen(page, points)
         page.mouse.move(*screen[0])
         page.mouse.down()
         for x, y in screen[1:]:
@@ -52,39 +92,143 @@ def draw(page, digit: int, pose: Pose) -> None:
         page.mouse.up()
 
 
+def settle(page) -> str:
+    """Wait until the label has not changed for SETTLE ms -> what it shows ('' for nothing)."""
+    page.wait_for_function(f"() => performance.now() - Math.max(0, ...changes, ...ups) > {SETTLE}",
+                           polling=100)
+    top = page.locator(TOP)
+    return top.inner_text().strip() if top.count() else ""
+
+
 def read_top(page, expected: str) -> str:
-    """Wait until the prediction label shows `expected` (or time out), then return what it shows."""
+    """Wait until the label shows `expected` (or time out) -> what it shows."""
     try:
         page.wait_for_function(
             f"() => document.querySelector('{TOP}')?.textContent.trim() === '{expected}'",
             timeout=30_000)
     except playwright.TimeoutError:
-        pass
+        page.screenshot(path=f"/tmp/digitpad-browser-wanted-{expected}.png")
     top = page.locator(TOP)
-    shown = top.inner_text().strip() if top.count() else ""
-    if shown != expected:  # keep what the page looked like, for whoever reads the failure
-        page.screenshot(path=f"/tmp/digitpad-browser-{expected}-read-{shown or 'nothing'}.png")
-    return shown
+    return top.inner_text().strip() if top.count() else ""
 
 
-def clear(page) -> None:
-    page.click("#clear")
+def clear(page, how: str = "button") -> None:
+    if how == "button":
+        page.click("#clear")
+    else:
+        page.keyboard.press("Escape")
     page.wait_for_function(f"() => !document.querySelector('{TOP}')", timeout=30_000)
 
 
-def test_visitor_draws_digits_without_picking_a_tool_and_clears(page):
-    poses = {7: Pose(height=520, x=400, y=400, brush=40),
-             3: Pose(height=420, x=330, y=450, brush=40, slant=0.1),
-             0: Pose(height=560, x=420, y=380, brush=40, aspect=0.6)}
-    for digit, pose in poses.items():
-        draw(page, digit, pose)
-        assert read_top(page, str(digit)) == str(digit)
-        assert "sure" in page.locator("#note").inner_text()
-        clear(page)  # every output resets, and the brush is ready again
-        assert "Draw a digit" in page.locator("#note").inner_text()
-        assert page.locator("#preview img").count() == 0
+def sent_inks(requests_seen, since: int) -> list[str]:
+    """The ink JSON of every reading the pad asked for since request `since`."""
+    return [json.loads(body)["data"][0] for method, url, body in requests_seen[since:]
+            if method == "POST" and "queue/join" in url and body.startswith("{")]
 
 
+def cli_labels(inks: list[str], folder: Path) -> list[str]:
+    """`python -m model.predict` on each ink drawn to a PNG -> the digit or number it reads."""
+    paths = []
+    for k, ink in enumerate(inks):
+        paths.append(folder / f"ink{k}.png")
+        Image.fromarray(255 - draw_ink(parse_ink(ink))).save(paths[-1])
+    digits = subprocess.run([sys.executable, "-m", "model.predict", "--json", *map(str, paths)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    return [str(json.loads(line)["digit"]) for line in digits.stdout.splitlines()]
+
+
+# ---------------------------------------------------------------------------- drawing
+def test_forty_drawings_are_read_as_the_pen_lifts(page, requests_seen, tmp_path):
+    rng = np.random.default_rng(21)
+    drawings = [(digit, place(style, random_pose(rng)))
+                for digit, styles in STYLES.items() for style in styles for _ in range(2)]
+    latencies, shown, inks, strokes, posts, sent = [], [], [], 0, 0, 0
+    for k, (digit, placed) in enumerate(drawings):
+        start = len(requests_seen)
+        page.evaluate("() => { ups.length = 0; changes.length = 0; }")
+        draw(page, placed)
+        shown.append(settle(page))
+        ups, changes = page.evaluate("() => [ups, changes]")
+        after = [t for t in changes if t > ups[-1]]
+        if after:
+            latencies.append(after[-1] - ups[-1])
+        own = [(m, u, b) for m, u, b in requests_seen[start:] if m == "POST"]
+        strokes, posts, sent = strokes + len(placed), posts + len(own), sent + sum(
+            len(b.encode()) for _, _, b in own)
+        inks.append(sent_inks(requests_seen, start)[-1])
+        assert len(json.loads(inks[-1])) == len(placed)
+        clear(page, "button" if k % 2 else "escape")
+    read = cli_labels(inks, tmp_path)
+    assert shown == read  # never a stale label: the last reading is the CLI's
+    assert posts == strokes  # one request per finished stroke, nothing else
+    p50, p90 = np.percentile(latencies, [50, 90])
+    FIGURES["browser: mouse-up -> final label"] = (
+        f"p50 {p50:.0f} ms, p90 {p90:.0f} ms over {len(latencies)} of {len(drawings)} drawings")
+    FIGURES["browser: per stroke"] = (f"{posts / strokes:.2f} requests, "
+                                      f"{sent / strokes / 1024:.2f} KiB sent")
+    FIGURES["browser: drawn digits read right"] = (
+        f"{sum(s == str(d) for s, (d, _) in zip(shown, drawings))} of {len(drawings)}")
+    assert len(latencies) >= 0.9 * len(drawings)
+
+
+def test_undo_takes_back_the_last_stroke(page):
+    seven = place(STYLES[7][1], Pose(height=520, x=400, y=400))  # a 7 with a bar
+    draw(page, seven[:1])
+    first = settle(page)
+    draw(page, seven[1:])
+    settle(page)
+    page.click("#undo")
+    assert settle(page) == first
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"() => !document.querySelector('{TOP}')")
+    assert "Draw a digit" in page.locator("#note").inner_text()
+
+
+def test_visitor_writes_a_number_then_asks_why(page):
+    draw(page, place(STYLES[4][0], Pose(height=300, aspect=0.6, x=250, y=400)))
+    draw(page, place(STYLES[2][0], Pose(height=300, aspect=0.6, x=560, y=400)))
+    assert read_top(page, "42") == "42"
+    assert "42" in page.locator("#note").inner_text()
+    clear(page)
+    draw(page, place(STYLES[7][0], Pose(height=520, x=400, y=400)))
+    assert read_top(page, "7") == "7"
+    grey = preview_colourfulness(page)  # the plain 28x28 input
+    page.locator("#why input[type=checkbox]").check()
+    for _ in range(60):  # the preview becomes the saliency map, in orange and blue
+        if preview_colourfulness(page) > 2 * grey:
+            break
+        page.wait_for_timeout(500)
+    assert preview_colourfulness(page) > 2 * grey
+    page.locator("#why input[type=checkbox]").uncheck()
+    clear(page)
+
+
+def preview_colourfulness(page) -> float:
+    """How far the preview image is from grey (0 for the plain 28x28 input)."""
+    shot = np.asarray(Image.open(io.BytesIO(page.locator("#preview img").screenshot()))
+                      .convert("RGB")).astype(int)
+    return float(np.abs(shot[..., 0] - shot[..., 2]).mean())
+
+
+def test_visitor_corrects_a_reading(page):
+    folder = Path(os.environ["DIGITPAD_FEEDBACK_DIR"])
+    before = set(folder.glob("*.npz"))
+    draw(page, place(STYLES[1][0], Pose(height=520, x=400, y=400)))
+    read_top(page, "1")
+    page.locator("#meant input").click()
+    page.get_by_role("option", name="4").click()  # "Wrong? It was a 4"
+    page.click("#save-correction")
+    page.wait_for_function("() => document.querySelector('#thanks').textContent.includes('Thank')")
+    stored = set(folder.glob("*.npz")) - before
+    assert len(stored) == 1
+    with np.load(stored.pop()) as data:
+        assert int(data["label"]) == 4 and data["image"].shape == (28, 28)
+        assert data["drawing"].shape == (CANVAS_SIZE, CANVAS_SIZE)
+        assert len(json.loads(str(data["ink"]))) == 1  # the stroke itself
+    clear(page)
+
+
+# ---------------------------------------------------------------------------- other tabs
 def test_visitor_picks_a_dataset_sample(page):
     page.get_by_role("tab", name="Dataset samples").click()
     page.locator("#samples button.thumbnail-item").nth(3).click()
@@ -100,57 +244,76 @@ def test_visitor_uploads_a_photo(page, tmp_path):
     page.get_by_role("tab", name="Upload").click()
     page.locator("#upload input[type=file]").set_input_files(str(path))
     assert read_top(page, "5") == "5"
-
-
-def preview_colourfulness(page) -> float:
-    """How far the preview image is from grey (0 for the plain 28x28 input)."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    shot = np.asarray(Image.open(io.BytesIO(page.locator("#preview img").screenshot())).convert("RGB"))
-    return float(np.abs(shot.astype(int)[..., 0] - shot.astype(int)[..., 2]).mean())
-
-
-def test_visitor_writes_a_number_then_asks_why(page):
     page.get_by_role("tab", name="Draw").click()
-    clear(page)
-    draw(page, 4, Pose(height=300, aspect=0.6, x=250, y=400, brush=36))
-    draw(page, 2, Pose(height=300, aspect=0.6, x=560, y=400, brush=36))
-    assert read_top(page, "42") == "42"
-    assert "number **42**" in page.locator("#note").inner_html() or "42" in page.locator("#note").inner_text()
-    clear(page)
-    draw(page, 7, Pose(height=520, x=400, y=400, brush=40))
-    assert read_top(page, "7") == "7"
-    grey = preview_colourfulness(page)  # the plain 28x28 input (and the label's badge)
-    page.locator("#why input[type=checkbox]").check()
-    for _ in range(60):  # the preview becomes the saliency map, in orange and blue
-        if preview_colourfulness(page) > 2 * grey:
-            break
-        page.wait_for_timeout(500)
-    page.screenshot(path="/tmp/digitpad-browser-why.png")
-    assert preview_colourfulness(page) > 2 * grey
 
 
-def test_visitor_corrects_a_reading(page):
-    import os
-    from pathlib import Path
+# ---------------------------------------------------------------------------- layouts
+def touch(page, strokes) -> None:
+    """Draw strokes with one finger, through Chromium's own touch input (CDP)."""
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        screen = to_screen(page, stroke[:: max(1, len(stroke) // 15)].tolist() + [stroke[-1].tolist()])
+        for kind, (x, y) in [("touchStart", screen[0]), *(("touchMove", p) for p in screen[1:])]:
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
-    import numpy as np
 
-    folder = Path(os.environ["DIGITPAD_FEEDBACK_DIR"])
-    before = set(folder.glob("*.npz"))
-    page.get_by_role("tab", name="Draw").click()
-    clear(page)
-    draw(page, 1, Pose(height=520, x=400, y=400, brush=40))
-    read_top(page, "1")
-    page.locator("#meant input").click()
-    page.get_by_role("option", name="4").click()  # "Wrong? It was a 4"
-    page.click("#save-correction")
-    page.wait_for_function("() => document.querySelector('#thanks').textContent.includes('Thank')")
-    stored = set(folder.glob("*.npz")) - before
-    assert len(stored) == 1
-    with np.load(stored.pop()) as data:
-        assert int(data["label"]) == 4 and data["image"].shape == (28, 28)
-        assert data["drawing"].shape == (800, 800, 4)
+def inside(box: dict, width: int, height: int) -> bool:
+    return (box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width
+            and box["y"] + box["height"] <= height)
+
+
+def test_a_phone_draws_with_a_finger_and_the_page_stays_put(browser, app_url, requests_seen):
+    page = open_page(browser, app_url, requests_seen, viewport={"width": 390, "height": 844},
+                     has_touch=True, is_mobile=True, device_scale_factor=3)
+    assert inside(page.locator("#sketchpad canvas").bounding_box(), 390, 844)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    touch(page, place(STYLES[3][0], Pose(height=560, x=400, y=420)))
+    assert read_top(page, "3") == "3"
+    assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0]
+    assert inside(page.locator(TOP).bounding_box(), 390, 844)  # the answer, without scrolling
+    screenshot(page, "phone")
+    page.context.close()
+
+
+def test_a_projector_shows_pad_answer_and_chart_at_once(browser, app_url, requests_seen):
+    page = open_page(browser, app_url, requests_seen, viewport={"width": 1920, "height": 1080})
+    draw(page, place(STYLES[5][0], Pose(height=560, x=400, y=420)))
+    assert read_top(page, "5") == "5"
+    for part in ("#sketchpad canvas", TOP, "#chart"):
+        assert inside(page.locator(part).bounding_box(), 1920, 1080), part
+    screenshot(page, "projector")
+    page.context.close()
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    def luminance(colour):
+        channels = np.array([float(v) for v in colour[colour.index("(") + 1:-1].split(",")[:3]])
+        c = channels / 255
+        c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_dark_mode_keeps_the_pad_the_ink_and_the_answer_readable(browser, app_url, requests_seen):
+    page = open_page(browser, app_url + "?__theme=dark", requests_seen,
+                     viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    ink, paper = page.evaluate("""() => { const s = getComputedStyle(
+        document.querySelector('#sketchpad canvas')); return [s.color, s.backgroundColor]; }""")
+    assert contrast(ink, paper) >= 7, (ink, paper)
+    draw(page, place(STYLES[8][0], Pose(height=560, x=400, y=420)))
+    assert read_top(page, "8") == "8"
+    shot = np.asarray(Image.open(io.BytesIO(page.locator("#sketchpad canvas").screenshot())))
+    assert np.abs(shot[..., :3].astype(int) - shot[5, 5, :3]).max() > 100  # the ink shows
+    screenshot(page, "dark")
+    page.context.close()
+
+
+# ---------------------------------------------------------------------------- last
+def test_every_request_goes_to_the_app_itself(app_url, requests_seen):
+    assert len(requests_seen) > 100
+    outside = {url for _, url, _ in requests_seen
+               if not url.startswith((app_url, "data:", "blob:"))}
+    assert outside == set()

@@ -1,5 +1,7 @@
-"""Fuzz model.preprocess: any array or Sketchpad-like dict gives a 28x28 image, None, or the
-one documented InputError. Nothing else."""
+"""Fuzz the input side: any array, and any JSON sent as ink, gives a 28x28 image (or a
+drawing), None, or the one documented InputError. Nothing else."""
+
+import json
 
 import numpy as np
 import pytest
@@ -7,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from model.preprocess import InputError, from_array, from_sketch
+from model.ink import draw_ink, parse_ink
+from model.preprocess import InputError, from_array, to_emnist
 
 DTYPES = st.sampled_from([np.bool_, np.uint8, np.uint16, np.int32, np.float32, np.float64])
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -56,14 +59,32 @@ def test_random_ink_of_any_size(height, width, blobs, seed):
     call(from_array, image)
 
 
+NUMBERS = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+                    st.booleans(), st.none(), st.text(max_size=3))
+JSON = st.recursive(NUMBERS, lambda inner: st.lists(inner, max_size=6), max_leaves=60)
+
+
+def read_ink(text: str):
+    return to_emnist(draw_ink(parse_ink(text)))
+
+
 @SETTINGS
-@given(st.dictionaries(
-    st.sampled_from(["background", "layers", "composite", "other"]),
-    st.one_of(st.none(), images(max_side=40), st.lists(st.one_of(st.none(), images(max_side=40)),
-                                                        max_size=3), st.text(max_size=5)),
-    max_size=4))
-def test_any_sketch_like_dict(value):
-    call(from_sketch, value)
+@given(JSON)
+def test_any_json_as_ink(value):
+    call(read_ink, json.dumps(value))
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.tuples(st.floats(-1e9, 1e9), st.floats(-1e9, 1e9),
+                                   st.integers(0, 10**6)), max_size=30), max_size=8))
+def test_any_strokes_as_ink(strokes):
+    call(read_ink, json.dumps(strokes))
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_any_text_as_ink(text):
+    call(read_ink, text)
 
 
 @pytest.mark.parametrize("shape", [(0, 0), (1, 1), (1, 10_000), (10_000, 1), (4000, 4000),

@@ -55,7 +55,6 @@ def test_probabilities_are_a_distribution_and_batch_independent(classifier):
                                  for i in range(5)])
     np.testing.assert_allclose(one_by_one, samples.probabilities[:5], atol=1e-5)
     assert classifier.probabilities(np.zeros((0, 28, 28))).shape == (0, 10)
-    assert classifier.label(None) == {}
 
 
 @pytest.mark.parametrize("stored", ["another model's", "none"])

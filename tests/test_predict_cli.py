@@ -50,7 +50,8 @@ def test_cli_reads_drawn_digits_and_reports_broken_files_as_json(files):
         assert len(line["probabilities"]) == 10
         assert sum(line["probabilities"]) == pytest.approx(1, abs=1e-3)
         assert "error" not in line
-    assert lines[10] == {"path": str(files["blank"]), "digit": None, "probabilities": None}
+    assert lines[10] == {"path": str(files["blank"]), "label": None, "digit": None,
+                         "confidence": 0.0, "probabilities": None, "confidences": []}
     for line in lines[11:]:
         assert line["digit"] is None and line["error"]
     assert "empty" in lines[12]["error"] and "No such file" in lines[14]["error"]

@@ -1,5 +1,5 @@
-"""The ceiling Gradio allows on this machine: Digitpad's /classify endpoint and queue settings,
-with a function that returns a constant. `python -m tests.benchmarks` runs it beside the app."""
+"""The ceiling Gradio allows on this machine: Digitpad's /classify and /draw endpoints and queue
+settings, with functions that return a constant. The benchmarks run it beside the app."""
 
 import gradio as gr
 
@@ -11,9 +11,15 @@ def classify(image: gr.FileData) -> dict:
     return ANSWER
 
 
+def draw(ink: str, why: bool, focus: str) -> dict:
+    """The ink pad's event, as the page sends it: return a constant."""
+    return ANSWER
+
+
 with gr.Blocks(title="trivial") as demo:
     gr.Markdown("A constant answer.")
     gr.api(classify, api_name="classify")
+    gr.api(draw, api_name="draw")
     demo.queue(default_concurrency_limit=4, max_size=256)
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-CANVAS = 800  # Gradio's default Sketchpad canvas (px)
+CANVAS = 800  # the ink pad's canvas (px)
 
 
 def _arc(cx, cy, rx, ry, start, stop, n=24):
@@ -91,6 +91,11 @@ def render_many(drawings, size: tuple[int, int]) -> dict:
             "composite": np.asarray(composite)}
 
 
+def ink(sketch: dict) -> np.ndarray:
+    """A Sketchpad value from `render` -> (H, W) uint8 ink: its stroke layer's alpha."""
+    return sketch["layers"][0][..., 3]
+
+
 def number_poses(digits, rng: np.random.Generator, height: float, gap: float, slant: float = 0.0,
                  brush: float = 20, margin: float = 40) -> tuple[list, tuple[int, int]]:
     """A number written left to right: -> ([(strokes, Pose), ...], canvas size).
@@ -133,8 +138,8 @@ def drawn_set(per_style: int = 12, seed: int = 2017) -> list[tuple[dict, int]]:
 
 def drawn_images(per_style: int = 12, seed: int = 2017) -> tuple[np.ndarray, np.ndarray]:
     """`drawn_set` in the model's format -> ((N, 28, 28) float32 in [0, 1], (N,) int digits)."""
-    from model.preprocess import from_sketch
+    from model.preprocess import to_emnist
 
     drawings = drawn_set(per_style, seed)
-    return (np.stack([from_sketch(sketch) for sketch, _ in drawings]),
+    return (np.stack([to_emnist(ink(sketch)) for sketch, _ in drawings]),
             np.array([digit for _, digit in drawings]))

@@ -1,0 +1,102 @@
+// The ink pad (gr.HTML's js_on_load: `element`, `props` are Gradio's). Pointer events for
+// mouse, touch and pen on a 2D canvas; the value is the ink as JSON, set once per finished
+// stroke: [[[x, y, t], ...], ...], x and y in canvas pixels, t in ms since the first point.
+const canvas = element.querySelector('canvas');
+const context = canvas.getContext('2d');
+const size = canvas.width;
+const brush = Number(props.brush);
+let strokes = [];
+let current = null;  // the stroke being drawn
+let pointer = null;  // the one pointer drawing it; other fingers are ignored
+let start = 0;
+
+const round = (v) => Math.round(v * 10) / 10;
+
+function point(event) {
+  const box = canvas.getBoundingClientRect();
+  return [round((event.clientX - box.left) * size / box.width),
+          round((event.clientY - box.top) * size / box.height),
+          Math.round(event.timeStamp - start)];
+}
+
+function line(from, to) {
+  context.beginPath();
+  context.moveTo(from[0], from[1]);
+  context.lineTo(to[0], to[1]);
+  context.stroke();
+}
+
+function paint() {  // the whole ink again, in the current theme's ink colour
+  context.clearRect(0, 0, size, size);
+  context.lineWidth = brush;
+  context.lineCap = context.lineJoin = 'round';
+  context.strokeStyle = getComputedStyle(canvas).color;
+  for (const stroke of current ? [...strokes, current] : strokes) {
+    context.beginPath();
+    context.moveTo(stroke[0][0], stroke[0][1]);
+    for (const [x, y] of stroke) context.lineTo(x, y);
+    if (stroke.length === 1) context.lineTo(stroke[0][0] + 0.01, stroke[0][1]);  // a dot
+    context.stroke();
+  }
+}
+
+function send() {
+  props.value = JSON.stringify(strokes);  // setting the value fires the change event
+}
+
+canvas.addEventListener('pointerdown', (event) => {
+  if (pointer !== null || event.button > 0) return;
+  event.preventDefault();
+  pointer = event.pointerId;
+  canvas.setPointerCapture(pointer);
+  if (!strokes.length) start = event.timeStamp;
+  current = [point(event)];
+  paint();
+});
+
+canvas.addEventListener('pointermove', (event) => {
+  if (event.pointerId !== pointer) return;
+  const moves = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+  for (const move of moves.length ? moves : [event]) {
+    const next = point(move), last = current[current.length - 1];
+    if (Math.hypot(next[0] - last[0], next[1] - last[1]) < 2) continue;  // 2 px: enough detail
+    current.push(next);
+    line(last, next);
+  }
+});
+
+function finish(event) {
+  if (event.pointerId !== pointer) return;
+  pointer = null;
+  strokes.push(current);
+  current = null;
+  send();
+}
+canvas.addEventListener('pointerup', finish);
+canvas.addEventListener('pointercancel', finish);
+
+function undo() {
+  if (!strokes.length) return;
+  strokes.pop();
+  paint();
+  send();
+}
+
+function clear() {
+  strokes = [];
+  current = null;
+  paint();
+  send();
+}
+
+element.querySelector('#undo').addEventListener('click', undo);
+element.querySelector('#clear').addEventListener('click', clear);
+document.addEventListener('keydown', (event) => {
+  if (event.target.closest('input, textarea, select, [contenteditable="true"]')) return;
+  if (event.key === 'Escape') clear();
+  else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'z') {
+    event.preventDefault();
+    undo();
+  }
+});
+paint();
