@@ -10,12 +10,13 @@ let current = null;  // the stroke being drawn
 let pointer = null;  // the one pointer drawing it; other fingers are ignored
 let start = 0;
 
-const round = (v) => Math.round(v * 10) / 10;
+const STEP = 2;  // px between points kept while drawing
+const TOLERANCE = 1;  // px a finished stroke may move when simplified: a digit stays ~1 KB
 
 function point(event) {
   const box = canvas.getBoundingClientRect();
-  return [round((event.clientX - box.left) * size / box.width),
-          round((event.clientY - box.top) * size / box.height),
+  return [Math.round((event.clientX - box.left) * size / box.width),
+          Math.round((event.clientY - box.top) * size / box.height),
           Math.round(event.timeStamp - start)];
 }
 
@@ -40,6 +41,29 @@ function paint() {  // the whole ink again, in the current theme's ink colour
   }
 }
 
+function simplify(stroke) {  // Ramer-Douglas-Peucker: the fewest points within TOLERANCE
+  const keep = new Uint8Array(stroke.length);
+  keep[0] = keep[stroke.length - 1] = 1;
+  const spans = [[0, stroke.length - 1]];
+  while (spans.length) {
+    const [first, last] = spans.pop();
+    const [ax, ay] = stroke[first], [bx, by] = stroke[last];
+    const length = Math.hypot(bx - ax, by - ay);
+    let far = -1, distance = TOLERANCE;
+    for (let i = first + 1; i < last; i++) {
+      const [x, y] = stroke[i];
+      const d = length < 1 ? Math.hypot(x - ax, y - ay)  // a closed loop: distance to its end
+        : Math.abs((bx - ax) * (ay - y) - (ax - x) * (by - ay)) / length;
+      if (d > distance) [far, distance] = [i, d];
+    }
+    if (far > 0) {
+      keep[far] = 1;
+      spans.push([first, far], [far, last]);
+    }
+  }
+  return stroke.filter((_, i) => keep[i]);
+}
+
 function send() {
   props.value = JSON.stringify(strokes);  // setting the value fires the change event
 }
@@ -59,7 +83,7 @@ canvas.addEventListener('pointermove', (event) => {
   const moves = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
   for (const move of moves.length ? moves : [event]) {
     const next = point(move), last = current[current.length - 1];
-    if (Math.hypot(next[0] - last[0], next[1] - last[1]) < 2) continue;  // 2 px: enough detail
+    if (Math.hypot(next[0] - last[0], next[1] - last[1]) < STEP) continue;
     current.push(next);
     line(last, next);
   }
@@ -68,8 +92,11 @@ canvas.addEventListener('pointermove', (event) => {
 function finish(event) {
   if (event.pointerId !== pointer) return;
   pointer = null;
-  strokes.push(current);
+  const end = point(event), last = current[current.length - 1];
+  if (end[0] !== last[0] || end[1] !== last[1]) current.push(end);
+  strokes.push(simplify(current));
   current = null;
+  paint();
   send();
 }
 canvas.addEventListener('pointerup', finish);

@@ -29,6 +29,7 @@ class Config:
     visitors: tuple[int, ...] = (10, 20, 40, 60, 80)  # crowd sizes to try, smallest first
     seconds: float = 60  # how long each crowd draws
     soak: float = 0  # then draw this long with the largest crowd served, sampling memory
+    apps: tuple[str, ...] = ("digitpad", "trivial")  # which apps to measure
 
 
 def parse_args(argv=None) -> Config:
@@ -40,8 +41,10 @@ def parse_args(argv=None) -> Config:
                         help="how long each crowd draws (s)")
     parser.add_argument("--soak", type=float, default=Config.soak,
                         help="then draw this long at the largest crowd served, sampling RSS (s)")
+    parser.add_argument("--apps", nargs="+", default=list(Config.apps), choices=Config.apps,
+                        help="which apps to measure")
     args = parser.parse_args(argv)
-    return Config(tuple(args.visitors), args.seconds, args.soak)
+    return Config(tuple(args.visitors), args.seconds, args.soak, tuple(args.apps))
 
 
 def digits(rng: np.random.Generator) -> list[list[str]]:
@@ -67,7 +70,7 @@ def crowd(url: str, visitors: int, seconds: float, sample=None) -> dict:
     from gradio_client import Client
 
     clients = [Client(url, verbose=False) for _ in range(visitors)]
-    latencies, errors, lock = [], [0], threading.Lock()
+    latencies, errors, lock = [], [], threading.Lock()
     end = time.perf_counter() + seconds
 
     def visitor(k: int) -> None:
@@ -81,12 +84,12 @@ def crowd(url: str, visitors: int, seconds: float, sample=None) -> dict:
                 start = time.perf_counter()
                 try:
                     clients[k].predict(ink, False, "its answer", api_name="/draw")
-                    ok = True
-                except Exception:
-                    ok = False
+                    error = None
+                except Exception as failure:
+                    error = f"{type(failure).__name__}: {failure}"[:200]
                 with lock:
                     latencies.append(time.perf_counter() - start)
-                    errors[0] += not ok
+                    errors.extend([error] if error else [])
             time.sleep(max(0.0, cycle + CYCLE - time.perf_counter()))
 
     with ThreadPoolExecutor(visitors + 1) as pool:
@@ -95,13 +98,15 @@ def crowd(url: str, visitors: int, seconds: float, sample=None) -> dict:
             pool.submit(sample, end)
         for run in runs:
             run.result()
-    return {"latencies": latencies, "errors": errors[0]}
+    return {"latencies": latencies, "errors": len(errors), "first_error": errors[:1]}
 
 
 def main(argv=None) -> int:
     config = parse_args(argv)
     rows, served = [], {}
     for name, script in APPS:
+        if name not in config.apps:
+            continue
         server = Server(script)
         try:
             server.first_answer(str(_blank_png()))
@@ -109,7 +114,7 @@ def main(argv=None) -> int:
                 result = crowd(server.url, visitors, config.seconds)
                 p50, p90, _ = percentiles(result["latencies"])
                 rows.append((name, visitors, len(result["latencies"]), p50, p90, result["errors"]))
-                print(*rows[-1], flush=True)
+                print(*rows[-1], *result["first_error"], flush=True)
                 if p90 <= GOAL * 1000 and result["errors"] == 0:
                     served[name] = visitors
                 else:

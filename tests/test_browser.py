@@ -57,6 +57,7 @@ def open_page(browser, url, requests_seen, **context):
     page.on("request", lambda r: requests_seen.append((r.method, r.url, r.post_data or "")))
     page.goto(url)
     page.wait_for_selector("#sketchpad canvas")
+    page.wait_for_selector("#prediction", state="attached")
     page.evaluate(WATCH)
     return page
 
@@ -68,10 +69,10 @@ def page(browser, app_url, requests_seen):
     page.context.close()
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, full_page: bool = False) -> None:
     folder = Path(os.environ.get("DIGITPAD_SCREENSHOTS", "/tmp/digitpad-screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=folder / f"{name}.png")
+    page.screenshot(path=folder / f"{name}.png", full_page=full_page)
 
 
 def to_screen(page, points):
@@ -171,6 +172,22 @@ def test_forty_drawings_are_read_as_the_pen_lifts(page, requests_seen, tmp_path)
     assert len(latencies) >= 0.9 * len(drawings)
 
 
+def test_a_large_digit_drawn_slowly_is_still_one_small_message(page, requests_seen):
+    start = len(requests_seen)
+    for stroke in place(STYLES[8][1], Pose(height=720, x=400, y=400)):  # one long stroke
+        screen = to_screen(page, stroke.tolist())
+        page.mouse.move(*screen[0])
+        page.mouse.down()
+        for (x0, y0), (x, y) in zip(screen, screen[1:]):  # a mouse event every screen pixel
+            page.mouse.move(x, y, steps=max(1, round(np.hypot(x - x0, y - y0))))
+        page.mouse.up()
+    assert settle(page) == "8"
+    (ink,) = sent_inks(requests_seen, start)
+    FIGURES["browser: a 720 px 8 drawn slowly"] = f"{len(ink.encode()):,} bytes of ink"
+    assert len(ink.encode()) <= 4096
+    clear(page)
+
+
 def test_undo_takes_back_the_last_stroke(page):
     seven = place(STYLES[7][1], Pose(height=520, x=400, y=400))  # a 7 with a bar
     draw(page, seven[:1])
@@ -199,6 +216,7 @@ def test_visitor_writes_a_number_then_asks_why(page):
             break
         page.wait_for_timeout(500)
     assert preview_colourfulness(page) > 2 * grey
+    screenshot(page, "screenshot", full_page=True)  # the README's picture
     page.locator("#why input[type=checkbox]").uncheck()
     clear(page)
 

@@ -1,9 +1,15 @@
-"""The ceiling Gradio allows on this machine: Digitpad's /classify and /draw endpoints and queue
-settings, with functions that return a constant. The benchmarks run it beside the app."""
+"""The ceiling Gradio allows on this machine: Digitpad's /classify endpoint, and its pad's /draw
+event with the same inputs, outputs and queue settings, answered with constants. The benchmarks
+run it beside the app."""
 
 import gradio as gr
+import numpy as np
+import pandas as pd
 
 ANSWER = {"label": "7", "confidences": [{"label": str(d), "confidence": 0.1} for d in range(10)]}
+CHART = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": [0.1] * 10,
+                      "reading": ["prediction"] + ["other"] * 9})
+PREVIEW = np.zeros((224, 224), np.uint8)
 
 
 def classify(image: gr.FileData) -> dict:
@@ -11,15 +17,25 @@ def classify(image: gr.FileData) -> dict:
     return ANSWER
 
 
-def draw(ink: str, why: bool, focus: str) -> dict:
-    """The ink pad's event, as the page sends it: return a constant."""
-    return ANSWER
+def draw(inks: list, whys: list, focuses: list) -> tuple[list, ...]:
+    """The pad's event, as the page sends it: the same outputs, constant but for the preview
+    (a picture of its own each time, as Digitpad's are: one file shared by all is a race in
+    Gradio's cache)."""
+    n = len(inks)
+    previews = [PREVIEW.copy() for _ in range(n)]
+    for preview in previews:  # each its own
+        preview.flat[np.random.randint(preview.size)] = 255
+    return [{"7": 1.0}] * n, [CHART] * n, previews, ["A constant."] * n, [None] * n
 
 
-with gr.Blocks(title="trivial") as demo:
-    gr.Markdown("A constant answer.")
+with gr.Blocks(title="trivial", analytics_enabled=False) as demo:
+    pad = gr.HTML("[]")
+    why, focus = gr.Checkbox(), gr.Radio(["its answer"], value="its answer")
+    outputs = [gr.Label(), gr.BarPlot(None, x="digit", y="probability", color="reading"),
+               gr.Image(format="png"), gr.Markdown(), gr.State(None)]
+    pad.change(draw, [pad, why, focus], outputs, batch=True, max_batch_size=8,
+               trigger_mode="always_last", api_name="draw", api_visibility="undocumented")
     gr.api(classify, api_name="classify")
-    gr.api(draw, api_name="draw")
     demo.queue(default_concurrency_limit=4, max_size=256)
 
 if __name__ == "__main__":

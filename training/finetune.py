@@ -3,8 +3,8 @@
 A quarter of the corrections is held out to measure; the rest is mixed into the original
 TRAIN data (repeated so it makes about a tenth of it) and the model trains a few epochs at a
 low learning rate. TEST accuracy and held-out feedback accuracy are reported before and after;
-the new model is exported only if TEST accuracy did not fall (as the issue asks: note that
-this makes TEST part of the decision for fine-tuned models).
+the new model is exported only if TEST accuracy did not fall (which makes TEST part of the
+decision for fine-tuned models).
 """
 
 import json

@@ -112,7 +112,7 @@ def build(config: Config, steps: int, name: str):
     import keras
     import tensorflow as tf
 
-    from training.network import NETWORKS, seed_everything
+    from training.network import NETWORKS
 
     gpus = tf.config.list_logical_devices("GPU")
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
