@@ -116,7 +116,8 @@ def read_pads(inks: list, whys: list, focuses: list) -> tuple[list, ...]:
             drawings[k] = draw_ink(parse_ink(text))
         except InputError as error:
             rows[k] = show(BLANK, f"⚠️ {error}")
-    for (k, _), reading in zip(drawings.items(), read_drawings(classifier, list(drawings.values()))):
+    readings = read_drawings(classifier, list(drawings.values()))
+    for k, reading in zip(drawings, readings):
         rows[k] = show(reading, why=whys[k], focus=focuses[k])
     return tuple(map(list, zip(*(rows[k] for k in range(len(inks))))))
 

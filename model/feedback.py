@@ -1,8 +1,9 @@
 """Corrections from visitors ("Wrong? It was a ..."), stored safely for fine-tuning.
 
 Each correction is one .npz file: the original drawing, its ink (strokes, when drawn on the
-pad), its 28x28 form and the corrected label. Files are named by us (time and a random id, never anything the visitor sent), written
-to a temporary name and renamed into place, and the folder is bounded in count and size.
+pad), its 28x28 form and the corrected label. Files are named by us (time and a random id,
+never anything the visitor sent), written to a temporary name and renamed into place, and the
+folder is bounded in count and size.
 """
 
 import io
