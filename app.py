@@ -58,10 +58,15 @@ def path_of(file) -> str:
     return path
 
 
+def file_digit(file):
+    """A Gradio file payload -> the DigitReading of the one digit in it (BLANK if none)."""
+    return read_digits(classifier, [file_ink(path_of(file))])[0]
+
+
 @refusing_bad_input
 def classify(image: gr.FileData) -> dict:
     """Read the digit in one image file -> DigitReading.to_json() ("label" None: no digit)."""
-    return read_digits(classifier, [file_ink(path_of(image))])[0].to_json()
+    return file_digit(image).to_json()
 
 
 @refusing_bad_input
@@ -127,7 +132,7 @@ def read_upload(file, why: bool, focus: str):
     if file is None:
         return show(BLANK)
     try:
-        reading = read_digits(classifier, [file_ink(path_of(file))])[0]
+        reading = file_digit(file)
     except InputError as error:
         gr.Warning(str(error))
         return show(BLANK, f"⚠️ {error}")

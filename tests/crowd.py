@@ -9,7 +9,6 @@ run at the largest crowd served.
 """
 
 import argparse
-import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.ink import ink_json
 from tests.benchmarks import APPS, Server, percentiles
 from training.drawn_digits import STYLES, place, random_pose
 
@@ -57,10 +57,8 @@ def digits(rng: np.random.Generator) -> list[list[str]]:
                 s = strokes[0]
                 strokes = [s[: len(s) // 2 + 1], s[len(s) // 2:]]
             strokes = strokes[:3]
-            inks = []
-            for k in range(1, len(strokes) + 1):
-                inks.append(json.dumps([[[round(x, 1), round(y, 1), 0] for x, y in s.tolist()]
-                                        for s in strokes[:k]], separators=(",", ":")))
+            timed = [np.column_stack([s, np.zeros(len(s))]) for s in strokes]
+            inks = [ink_json(timed[:k]) for k in range(1, len(timed) + 1)]
             out.append(inks)
     return out
 
