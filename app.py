@@ -79,7 +79,8 @@ def read_number_file(image: gr.FileData) -> dict:
 def read_ink(ink: str) -> dict:
     """Read ink JSON ([[[x, y, t], ...], ...] on the 800x800 pad) -> what /classify returns
     for one digit, or NumberReading.to_json() for several."""
-    return read_drawings(classifier, [draw_ink(parse_ink(ink))])[0].to_json()
+    strokes = parse_ink(ink)
+    return read_drawings(classifier, [draw_ink(strokes)], [strokes])[0].to_json()
 
 
 def sample_reading(index: int) -> dict:
@@ -115,14 +116,15 @@ def preview(reading, why: bool = False, focus: str = AUTO):
 def read_pads(inks: list, whys: list, focuses: list) -> tuple[list, ...]:
     """A batch of ink pad values (ink JSON) -> a batch of the five outputs, every digit of
     every drawing classified in one model call."""
-    rows, drawings = {}, {}
+    rows, strokes = {}, {}
     for k, text in enumerate(inks):
         try:
-            drawings[k] = draw_ink(parse_ink(text))
+            strokes[k] = parse_ink(text)
         except InputError as error:
             rows[k] = show(BLANK, f"⚠️ {error}")
-    readings = read_drawings(classifier, list(drawings.values()))
-    for k, reading in zip(drawings, readings):
+    readings = read_drawings(classifier, [draw_ink(s) for s in strokes.values()],
+                             list(strokes.values()))
+    for k, reading in zip(strokes, readings):
         rows[k] = show(reading, why=whys[k], focus=focuses[k])
     return tuple(map(list, zip(*(rows[k] for k in range(len(inks))))))
 

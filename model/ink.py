@@ -54,13 +54,13 @@ def _stroke(k: int, stroke: list) -> np.ndarray:
     return points
 
 
-def draw_ink(strokes: list[np.ndarray], size: int = CANVAS_SIZE,
+def draw_ink(strokes: list[np.ndarray], shape: tuple[int, int] = (CANVAS_SIZE, CANVAS_SIZE),
              width: float = BRUSH_WIDTH) -> np.ndarray:
-    """Strokes (as `parse_ink` gives) -> (size, size) uint8 ink, 255 = ink, 0 = paper.
+    """Strokes (as `parse_ink` gives) -> (height, width) uint8 ink, 255 = ink, 0 = paper.
 
     Drawn as the pad draws them: lines `width` px wide with round caps and joins.
     """
-    image = Image.new("L", (size, size), 0)
+    image = Image.new("L", (shape[1], shape[0]), 0)
     draw = ImageDraw.Draw(image)
     r = width / 2
     for stroke in strokes:

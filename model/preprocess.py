@@ -145,14 +145,20 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[slice, 
     Boxes are in coarse pixels; multiply by the scale for the original image's pixels.
     """
     scale = -(-max(ink.shape) // FIND_SIZE)
-    coarse = _max_pool(_max_pool(ink, scale).T, scale).T
+    coarse = coarse_ink(ink, scale)
     h, w = coarse.shape
-    level = INK_LEVEL * (255 if ink.dtype == np.uint8 else 1)
-    labels, _ = ndimage.label(coarse > level, structure=np.ones((3, 3)))
+    labels, _ = ndimage.label(coarse, structure=np.ones((3, 3)))
     least = SPECK * max(h, w)
     components = {label: box for label, box in enumerate(ndimage.find_objects(labels), start=1)
                   if max(box[0].stop - box[0].start, box[1].stop - box[1].start) >= least}
     return labels, components, scale
+
+
+def coarse_ink(ink: np.ndarray, step: int) -> np.ndarray:
+    """(H, W) ink (as `to_emnist`) -> (ceil(H / step), ceil(W / step)) bool: True where a
+    step x step block holds ink."""
+    level = INK_LEVEL * (255 if ink.dtype == np.uint8 else 1)
+    return _max_pool(_max_pool(ink, step).T, step).T > level
 
 
 def redraw_strokes(mask: np.ndarray, width: float, margin: int) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 
 from model.imagefile import read_image
 from model.preprocess import ink_map, to_emnist
-from model.segment import segment
+from model.segment import candidates
 from model.spec import CLASSES
 
 DECIMALS = 6  # probabilities in JSON answers
@@ -82,36 +82,42 @@ def file_ink(source) -> np.ndarray:
 def read_digits(classifier, inks: list[np.ndarray]) -> list[DigitReading]:
     """(H, W) inks -> each one's reading as a single digit (all its ink framed together), all
     classified in one batched call; blank inks read as BLANK."""
-    return _classify(classifier, [[(None, to_emnist(ink))] for ink in inks], inks)
+    images = [to_emnist(ink) for ink in inks]
+    found = [image for image in images if image is not None]
+    probabilities = iter(classifier.probabilities(np.stack(found)) if found else [])
+    return [BLANK if image is None else DigitReading(image, next(probabilities))
+            for image in images]
 
 
-def read_number(classifier, ink: np.ndarray) -> NumberReading:
-    """(H, W) ink -> the number it shows, digit by digit (no digits if blank)."""
-    return _classify(classifier, [_pieces(ink)], [ink], number=True)[0]
+def read_number(classifier, ink: np.ndarray, strokes: list | None = None) -> NumberReading:
+    """(H, W) ink -> the number it shows, digit by digit (no digits if blank). `strokes`: the
+    ink pad's strokes the ink was drawn from, if it was."""
+    return _read(classifier, [ink], [strokes], number=True)[0]
 
 
-def read_drawings(classifier, inks: list[np.ndarray]) -> list:
-    """(H, W) inks -> a DigitReading for one digit (or a blank), a NumberReading for several;
-    every digit of every drawing classified in one batched call."""
-    return _classify(classifier, [_pieces(ink) for ink in inks], inks)
+def read_drawings(classifier, inks: list[np.ndarray], strokes: list | None = None) -> list:
+    """(H, W) inks (and the strokes each was drawn from, if known) -> a DigitReading for one
+    digit (or a blank), a NumberReading for several; every candidate digit of every drawing
+    classified in one batched call."""
+    return _read(classifier, inks, strokes or [None] * len(inks))
 
 
-def _pieces(ink: np.ndarray) -> list[tuple]:
-    """(H, W) ink -> [(box, (28, 28) image), ...] of its digits, left to right."""
-    return [(digit.box, digit.image) for digit in segment(ink)]
-
-
-def _classify(classifier, drawings: list[list[tuple]], inks, number: bool = False) -> list:
-    """Per drawing [(box, image or None), ...] -> its reading, one model call for them all."""
-    images = [image for pieces in drawings for _, image in pieces if image is not None]
-    found = iter(classifier.probabilities(np.stack(images)) if images else [])
-    readings = []
-    for pieces, ink in zip(drawings, inks):
-        digits = tuple(DigitReading(image, next(found), box) for box, image in pieces
-                       if image is not None)
+def _read(classifier, inks, strokes, number: bool = False) -> list:
+    """Segment each drawing (`model.segment`), classify all candidates in one call, choose."""
+    found = [candidates(ink, pieces) for ink, pieces in zip(inks, strokes)]
+    images = [c.images for c in found if c is not None]
+    probabilities = classifier.probabilities(np.concatenate(images)) if images else None
+    readings, start = [], 0
+    for ink, drawing in zip(inks, found):
+        if drawing is None:
+            readings.append(NumberReading((), ink) if number else BLANK)
+            continue
+        p = probabilities[start:start + len(drawing.images)]
+        start += len(drawing.images)
+        digits = tuple(DigitReading(drawing.images[k], p[k], drawing.boxes[k])
+                       for k in drawing.choose(p))
         if number or len(digits) > 1:
             readings.append(NumberReading(digits, ink))
         else:
-            readings.append(DigitReading(digits[0].image, digits[0].probabilities)
-                            if digits else BLANK)
+            readings.append(DigitReading(digits[0].image, digits[0].probabilities))
     return readings

@@ -1,88 +1,364 @@
-"""Split a drawing of a whole number into its digits, left to right.
+"""Split a drawing of a whole number into its digits, letting the network choose the cuts.
 
-1. The ink's connected components are found on a coarse copy (as `preprocess.find_ink` does).
-2. Components that overlap horizontally belong to one digit (the bar of a 4 or 7, the cap of
-   a 5) and are merged.
-3. A group much wider than a digit is tall holds touching digits: it is cut at the columns
-   with the least ink (a vertical projection split), into as many digits as its width suggests.
-4. Each digit is framed in the EMNIST format on its own.
+Recognition-driven segmentation, as in the classic ZIP-code and cheque readers (Casey &
+Lecolinet, PAMI 1996; LeCun et al. 1998):
+
+1. **Deslant.** The ink is sheared by the slant that makes its connected parts narrowest in
+   all, so italic neighbours stand apart.
+2. **Over-segment.** The pieces are the deslanted ink's connected parts, each wide one cut
+   further along the least-ink path (a seam) down from each minimum of its column profile.
+   Ink from the pad is cut into its strokes instead, in the order they were drawn: people
+   finish one digit before they start the next, so its strokes are consecutive.
+3. **Search.** Every run of 1 to 3 consecutive pieces is a candidate digit, and so is the
+   whole drawing, framed from all its ink exactly as a single digit is. Each has a prior
+   cost (`digit_cost`): a little per digit, more for a digit too wide or too short for the
+   line, and for a piece that lies beyond the digit's ink so far. Candidates the prior rules
+   out are dropped; the rest are classified in one batched call (`Candidates.images`), and
+   dynamic programming picks the digits with the highest sum of log-probabilities less the
+   costs, those of neighbours reaching into each other and of cuts through ink included
+   (`Candidates.choose`).
+
+Boxes are in the original drawing's pixels.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
-from model.preprocess import ink_components, to_emnist
+from model.ink import draw_ink
+from model.preprocess import coarse_ink, find_ink, ink_components, to_emnist
+from model.spec import BRUSH_WIDTH
 
-OVERLAP = 0.5  # groups sharing this share of the narrower one's width are one digit
-WIDEST = 1.0  # a group wider than this times its height holds touching digits
-DIGIT_ASPECT = 0.7  # a typical digit's width / height, to count the digits in such a group
+WORK_HEIGHT = 40  # px: the line's height while it is deslanted and cut
+SLANTS = np.linspace(-0.6, 0.6, 49)  # shears tried (x moves by slant * height above the centre)
+LONGEST = 3  # pieces in one digit at most
+MOST_PIECES = 64  # with more pieces than this, each is read as a digit on its own
+SPECK = 0.1  # a part smaller than this share of the line's height is no piece of its own
+CUT_FROM = 0.35  # parts wider than this (in line heights) are cut at their profile's minima
+MARGIN = 0.08  # ... no closer than this to their sides
+BAND = 0.15  # a seam strays at most this far from its minimum
+# The prior, in units of log-probability (chosen on numbers and single digits drawn with other
+# seeds than the test set's; see docs/benchmarks.md):
+PER_DIGIT = 0.1  # each digit costs this: of readings that read as well, the fewest digits win
+WIDEST, TOO_WIDE = 0.65, 40.0  # a digit wider than WIDEST line heights costs TOO_WIDE x excess^2
+LOWEST, TOO_LOW = 0.55, 5.0  # one shorter than LOWEST of the line costs TOO_LOW x shortfall^2
+APART = 10.0  # a piece centred d line heights beyond the pen's reach in its digit so far costs
+#               APART x d: a digit's later strokes land inside it, the next digit's beyond it
+OVERLAP = 20.0  # a digit reaching d line heights past its neighbour's centre costs OVERLAP x d
+PER_STROKE_CUT = 0.5  # a cut through ink costs this per stroke width it goes through
+ONE_DIGIT = 0.5  # the whole drawing as one digit costs this less: splitting a digit is the
+#                 worse mistake, and one digit the commonest drawing
+HOPELESS = 2.0  # a candidate that costs more is not framed or classified: none that did was read
 
 
 @dataclass(frozen=True)
-class Digit:
-    box: tuple[int, int, int, int]  # (left, top, right, bottom) in the drawing's pixels
-    image: np.ndarray  # (28, 28) float32 in [0, 1], the model's format
+class Candidates:
+    """One drawing's candidate digits. The run (0, pieces) is the whole drawing, framed from all
+    its ink as a single digit is; it is left out when it cannot be the reading."""
+
+    images: np.ndarray  # (K, 28, 28) float32 in [0, 1], to be classified
+    boxes: tuple  # K boxes (left, top, right, bottom) in the drawing's pixels
+    runs: tuple  # K piece ranges (first, stop); the whole drawing is (0, number of pieces)
+    costs: np.ndarray  # (K,) each one's prior cost as a digit (`digit_cost`)
+    pieces: np.ndarray  # (n, 4) each piece's deslanted ink: left, top, right, bottom, in line
+    #                     heights (the line's ink height less a stroke)
+    stroke: float  # the stroke width, in line heights (a digit's size is its ink's, less this)
+    sewn: np.ndarray  # (n + 1,) bool: pieces k - 1 and k are one part of the ink, cut by a seam
+    cuts: np.ndarray  # (n + 1,) the ink that seam goes through, in strokes
+
+    def choose(self, probabilities: np.ndarray) -> list[int]:
+        """(K, 10) probabilities of `images` -> the indices of the digits read, left to right."""
+        score = np.log(np.maximum(probabilities.max(axis=1), 1e-9)) - self.costs
+        extents = np.array([_span(self.pieces[first:stop]) for first, stop in self.runs])
+        index = {run: k for k, run in enumerate(self.runs)}
+        # ending[stop]: the best (score, digits) reading pieces [0, stop), for each last digit
+        ending = [[] for _ in range(len(self.pieces) + 1)]
+        ending[0] = [(0.0, [])]
+        for stop in range(1, len(self.pieces) + 1):
+            for first in range(max(0, stop - LONGEST), stop):
+                k = index.get((first, stop))
+                if k is None or not ending[first]:
+                    continue
+                ending[stop].append(max(
+                    ((total + score[k] - PER_STROKE_CUT * self.cuts[first]
+                      - (self._pair_cost(extents[digits[-1]], extents[k]) if digits else 0),
+                      digits + [k]) for total, digits in ending[first]),
+                    key=lambda option: option[0]))
+        whole = index.get((0, len(self.pieces)))
+        if whole is not None:  # the whole drawing may be more pieces than a digit has
+            ending[-1].append((score[whole], [whole]))
+        chosen = max(ending[-1], key=lambda option: option[0])[1]
+        return sorted(chosen, key=lambda k: self.boxes[k][0] + self.boxes[k][2])
+
+    def _pair_cost(self, a: np.ndarray, b: np.ndarray) -> float:
+        """Neighbouring digits a, b (extents, a first) that reach past each other's centres."""
+        half = self.stroke / 2
+        return OVERLAP * (max(0, a[2] - half - (b[0] + b[2]) / 2)
+                          + max(0, (a[0] + a[2]) / 2 - b[0] - half))
 
 
-def segment(ink: np.ndarray) -> list[Digit]:
-    """(H, W) ink (float32 in [0, 1] or uint8) -> its digits, left to right; [] if blank."""
-    labels, components, scale = ink_components(ink)
-    groups = _merge_overlapping([(b[1].start, b[0].start, b[1].stop, b[0].stop, {label})
-                                 for label, b in components.items()])
-    parts = [(group, cut) for group in sorted(groups)
-             for cut in _split_touching(np.isin(labels[group[1]:group[3], group[0]:group[2]],
-                                                list(group[4])))]
-    if len(parts) == 1:  # one digit: framed from the whole ink, exactly as a single digit is
-        (left, top, right, bottom, _), _ = parts[0]
-        box = (left * scale, top * scale, min(right * scale, ink.shape[1]),
-               min(bottom * scale, ink.shape[0]))  # the box `find_ink` finds: all the ink
-        image = to_emnist(ink, (slice(box[1], box[3]), slice(box[0], box[2])))
-        return [] if image is None else [Digit(tuple(int(v) for v in box), image)]
-    digits = []
-    for left, top, right, bottom, members in sorted(groups):
-        mask = np.isin(labels[top:bottom, left:right], list(members))
-        for l, r in _split_touching(mask):
-            part = mask[:, l:r]
-            rows = np.flatnonzero(part.any(axis=1))
-            if rows.size == 0:
-                continue
-            box = ((left + l) * scale, (top + rows[0]) * scale,
-                   min((left + r) * scale, ink.shape[1]), min((top + rows[-1] + 1) * scale, ink.shape[0]))
-            keep = np.repeat(np.repeat(part[rows[0]:rows[-1] + 1], scale, 0), scale, 1)
-            crop = ink[box[1]:box[3], box[0]:box[2]]
-            image = to_emnist(np.where(keep[:crop.shape[0], :crop.shape[1]], crop, 0).astype(crop.dtype))
+def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Candidates | None:
+    """(H, W) ink (float32 in [0, 1] or uint8) -> its candidate digits; None if blank.
+
+    `strokes`, when the ink was drawn from them (`model.ink.draw_ink`), are its pieces, in
+    the order they were drawn.
+    """
+    found = find_ink(ink)
+    if found is None:
+        return None
+    extents, line, stroke, cuts, sewn, crop = (_stroke_pieces(ink, strokes) if strokes
+                                               else _ink_pieces(ink))
+    unit = max(line - stroke, 1.0)  # the line's height, its ink less a stroke
+    extents, stroke = extents / unit, stroke / unit
+    pieces = len(extents)
+    images, boxes, runs, costs = [], [], [], []
+    longest = LONGEST if pieces <= MOST_PIECES else 1  # a page of text is not a number
+    for first in range(pieces):
+        for stop in range(first + 1, min(first + longest, pieces) + 1):
+            if stop - first == pieces:
+                continue  # the whole drawing, already framed from all its ink
+            cost = digit_cost(extents, stroke, sewn, first, stop)
+            if cost > HOPELESS:
+                continue  # no reading makes up for it: not worth framing and classifying
+            image, box = crop(first, stop)
             if image is not None:
-                digits.append(Digit(tuple(int(v) for v in box), image))
-    return digits
+                images.append(image)
+                boxes.append(box)
+                runs.append((first, stop))
+                costs.append(cost)
+    cost = digit_cost(extents, stroke, sewn, 0, pieces) - ONE_DIGIT
+    if cost <= HOPELESS or not _covered(runs, pieces):
+        whole = to_emnist(ink, found)  # exactly as a single digit is read
+        if whole is not None:
+            rows, cols = found
+            images.insert(0, whole)
+            boxes.insert(0, (cols.start, rows.start, cols.stop, rows.stop))
+            runs.insert(0, (0, pieces))
+            costs.insert(0, cost)
+    if not images:
+        return None
+    return Candidates(np.stack(images), tuple(boxes), tuple(runs), np.array(costs), extents,
+                      stroke, sewn, cuts)
 
 
-def _merge_overlapping(groups: list) -> list:
-    """Merge (left, top, right, bottom, members) groups that overlap horizontally, until none do."""
-    merged = True
-    while merged:
-        merged = False
-        groups.sort()
-        for i in range(len(groups) - 1):
-            a, b = groups[i], groups[i + 1]
-            shared = min(a[2], b[2]) - max(a[0], b[0])
-            if shared >= OVERLAP * min(a[2] - a[0], b[2] - b[0]):
-                groups[i:i + 2] = [(min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]),
-                                    max(a[3], b[3]), a[4] | b[4])]
-                merged = True
-                break
-    return groups
+def digit_cost(pieces: np.ndarray, stroke: float, sewn: np.ndarray, first: int, stop: int) -> float:
+    """The prior cost of pieces first..stop-1 (see `Candidates`) as one digit."""
+    left, top, right, bottom = _span(pieces[first:stop])
+    width, height = right - left - stroke, bottom - top - stroke
+    cost = PER_DIGIT + TOO_WIDE * max(0, width - WIDEST) ** 2 + TOO_LOW * max(0, LOWEST - height) ** 2
+    for k in range(first + 1, stop):
+        if not sewn[k]:  # a seam's two sides were one part: no evidence either way
+            reach = pieces[first:k, 2].max() - stroke / 2
+            cost += APART * max(0, (pieces[k, 0] + pieces[k, 2]) / 2 - reach)
+    return float(cost)
 
 
-def _split_touching(mask: np.ndarray) -> list[tuple[int, int]]:
-    """A group's (h, w) ink mask -> column ranges of its digits, cut where the ink is thinnest."""
-    height, width = mask.shape
-    count = max(1, round(width / (DIGIT_ASPECT * height))) if width > WIDEST * height else 1
-    columns = mask.sum(axis=0)
-    cuts = [0]
-    for k in range(1, count):
-        centre = round(k * width / count)
-        window = max(1, round(0.25 * width / count))  # look for the thinnest column nearby
-        lo, hi = max(cuts[-1] + 1, centre - window), min(width - 1, centre + window)
-        cuts.append(lo + int(np.argmin(columns[lo:hi + 1])) if hi >= lo else centre)
-    return list(zip(cuts, cuts[1:] + [width]))
+def _covered(runs: list, pieces: int) -> bool:
+    """Whether consecutive runs lead from piece 0 to the last: a reading without the whole."""
+    reached = {0}
+    for first, stop in sorted(runs):
+        if first in reached:
+            reached.add(stop)
+    return pieces in reached
+
+
+def _span(extents: np.ndarray) -> tuple[float, float, float, float]:
+    return (extents[:, 0].min(), extents[:, 1].min(), extents[:, 2].max(), extents[:, 3].max())
+
+
+# ---------------------------------------------------------------------------- pieces
+def _ink_pieces(ink: np.ndarray):
+    """(H, W) ink -> its pieces, left to right: ((n, 4) deslanted ink extents (left, top,
+    right, bottom), the line's height and the stroke width in the same px, (n + 1,) the ink a
+    digit boundary before each piece cuts (in strokes) and (n + 1,) whether a seam made that
+    boundary, and crop(first, stop) -> ((28, 28) image of pieces first..stop-1 or None, their
+    box in the drawing's pixels))."""
+    step = _work_step(ink)
+    mask = coarse_ink(ink, step)
+    shifts = _shifts(mask.shape[0], estimate_slant(mask))
+    sheared = _shear(mask, shifts)
+    parts, _ = ndimage.label(sheared, structure=np.ones((3, 3)))
+    boxes = ndimage.find_objects(parts)
+    line = max(b[0].stop - b[0].start for b in boxes)
+    stroke = _stroke_width(sheared)
+    pieces, seams = _cut(parts, boxes, line, stroke)
+    found = ndimage.find_objects(pieces)
+    order = np.argsort([(b[1].start + b[1].stop) / 2 for b in found])
+    rank = np.zeros(len(found) + 1, np.int32)
+    rank[order + 1] = np.arange(1, len(found) + 1)
+    pieces = rank[pieces]
+    found = [found[k] for k in order]
+    extents = np.array([(b[1].start, b[0].start, b[1].stop, b[0].stop) for b in found], float)
+    cuts, sewn = np.zeros(len(found) + 1), np.zeros(len(found) + 1, bool)
+    for left, right, cost in seams:
+        a, b = sorted((rank[left], rank[right]))  # the boundaries a..b-1 part them
+        cuts[a:b] += cost / stroke
+        sewn[a:b] = True
+    # Every pixel of the drawing belongs to the nearest piece, in the drawing's own geometry.
+    upright = np.zeros(mask.shape, np.int32)
+    y, x = np.nonzero(mask)
+    upright[y, x] = pieces[y, x + shifts[y]]
+    nearest = ndimage.distance_transform_edt(upright == 0, return_indices=True)[1]
+    owner = np.kron(upright[nearest[0], nearest[1]], np.ones((step, step), np.int32))
+    owner = owner[:ink.shape[0], :ink.shape[1]]
+    where = ndimage.find_objects(upright, max_label=len(found))
+
+    def crop(first, stop):
+        inside = [b for b in where[first:stop] if b is not None]
+        if not inside:
+            return None, None
+        top = min(b[0].start for b in inside) * step
+        left = min(b[1].start for b in inside) * step
+        bottom = min(max(b[0].stop for b in inside) * step, ink.shape[0])
+        right = min(max(b[1].stop for b in inside) * step, ink.shape[1])
+        own = owner[top:bottom, left:right]
+        part = np.where((own > first) & (own <= stop), ink[top:bottom, left:right], 0)
+        return to_emnist(part.astype(ink.dtype)), (left, top, right, bottom)
+
+    return extents, line, stroke, cuts, sewn, crop
+
+
+def _stroke_pieces(ink: np.ndarray, strokes: list[np.ndarray]):
+    """Ink and the strokes it was drawn from -> as `_ink_pieces`, a piece per stroke."""
+    step = _work_step(ink)
+    slant = estimate_slant(coarse_ink(ink, step))
+    centre = ink.shape[0] / 2
+    half = BRUSH_WIDTH / 2
+    sheared = [np.column_stack([s[:, 0] + slant * (s[:, 1] - centre), s[:, 1]]) for s in strokes]
+    extents = np.array([(p[:, 0].min() - half, p[:, 1].min() - half, p[:, 0].max() + half,
+                         p[:, 1].max() + half) for p in sheared])
+    runs = [_span(extents[k:k + LONGEST]) for k in range(len(strokes))]
+    line = max(max(bottom - top for _, top, _, bottom in runs), 1)  # the tallest digit's
+
+    def crop(first, stop):
+        points = np.concatenate([s[:, :2] for s in strokes[first:stop]])
+        left, top = np.floor(points.min(axis=0) - half).astype(int).clip(0)
+        right, bottom = np.ceil(points.max(axis=0) + half).astype(int)
+        right, bottom = min(right, ink.shape[1]), min(bottom, ink.shape[0])
+        moved = [np.column_stack([s[:, :2] - (left, top), s[:, 2:]]) for s in strokes[first:stop]]
+        return to_emnist(draw_ink(moved, (bottom - top, right - left))), (left, top, right, bottom)
+
+    return (extents, line, BRUSH_WIDTH, np.zeros(len(strokes) + 1),
+            np.zeros(len(strokes) + 1, bool), crop)
+
+
+def _work_step(ink: np.ndarray) -> int:
+    """The shrink factor that makes the line about WORK_HEIGHT px tall."""
+    _, components, scale = ink_components(ink)
+    line = max(b[0].stop - b[0].start for b in components.values()) * scale
+    return max(1, int(line // WORK_HEIGHT))
+
+
+# ---------------------------------------------------------------------------- deslant
+def estimate_slant(mask: np.ndarray) -> float:
+    """(H, W) bool ink -> the shear (x per unit of height above the centre, italic > 0) that
+    makes its connected parts narrowest in all: the width a slant adds to every digit."""
+    parts, _ = ndimage.label(mask, structure=np.ones((3, 3)))
+    y, x = np.nonzero(parts)
+    if y.size == 0:
+        return 0.0
+    rows = parts[y, x].astype(np.int64) * mask.shape[0] + y  # one group per row of each part
+    order = np.argsort(rows, kind="stable")
+    rows, y, x = rows[order], y[order], x[order]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    height, part = y[starts] - mask.shape[0] / 2, rows[starts] // mask.shape[0]
+    # A shear moves each row's ends along; a part's width is then its rightmost end less its leftmost.
+    left = np.minimum.reduceat(x, starts) + SLANTS[:, None] * height  # (slants, part rows)
+    right = np.maximum.reduceat(x, starts) + SLANTS[:, None] * height
+    firsts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+    widths = np.maximum.reduceat(right, firsts, axis=1) - np.minimum.reduceat(left, firsts, axis=1)
+    return float(SLANTS[np.argmin(widths.sum(axis=1))])
+
+
+def _shifts(height: int, slant: float) -> np.ndarray:
+    """-> (height,) int column shift of each row that deslants, all >= 0."""
+    shifts = np.round(slant * (np.arange(height) - height / 2)).astype(np.int64)
+    return shifts - shifts.min()
+
+
+def _shear(mask: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """(H, W) bool -> (H, W + max shift) bool, each row moved right by its shift."""
+    out = np.zeros((mask.shape[0], mask.shape[1] + int(shifts.max())), bool)
+    y, x = np.nonzero(mask)
+    out[y, x + shifts[y]] = True
+    return out
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """(H, W) bool ink -> its typical stroke width in px: twice the depth along the ridge."""
+    depth = ndimage.distance_transform_edt(np.pad(mask, 1))
+    ridge = (depth > 0) & (depth >= ndimage.maximum_filter(depth, size=3))
+    return max(1.0, 2 * float(np.median(depth[ridge])))
+
+
+# ---------------------------------------------------------------------------- cuts
+def _cut(parts: np.ndarray, boxes: list, line: int, stroke: float):
+    """Label each part's pieces: -> ((H, W) int32 piece labels, 0 = paper or speck,
+    [(left label, right label, ink the seam crosses in px), ...])."""
+    pieces = np.zeros_like(parts)
+    seams, label = [], 0
+    for k, box in enumerate(boxes, start=1):
+        part = parts[box] == k
+        h, w = part.shape
+        if max(h, w) < SPECK * line:
+            continue
+        paths = _seams(part, line, stroke) if w - stroke > CUT_FROM * line else []
+        column = np.arange(w)
+        index = np.zeros(part.shape, np.int32)
+        for path, _ in paths:
+            index += column[None, :] >= path[:, None]
+        labels = label + 1 + index
+        pieces[box][part] = labels[part]
+        for j, (_, cost) in enumerate(paths):
+            seams.append((label + 1 + j, label + 2 + j, cost))
+        label += len(paths) + 1
+    # Seams can leave a label empty: renumber what is left 1, 2, ...
+    used = np.unique(pieces[pieces > 0])
+    renumber = np.zeros(label + 2, np.int32)
+    renumber[used] = np.arange(1, len(used) + 1)
+    seams = [(renumber[a], renumber[b], cost) for a, b, cost in seams
+             if renumber[a] and renumber[b]]
+    return renumber[pieces], seams
+
+
+def _seams(part: np.ndarray, line: int, stroke: float) -> list[tuple[np.ndarray, float]]:
+    """(h, w) bool ink of one part -> [(the (h,) column of each row's cut, ink it crosses
+    in px), ...] left to right, one seam down from each minimum of its column profile."""
+    h, w = part.shape
+    profile = ndimage.uniform_filter1d(part.sum(axis=0).astype(float), max(1, round(stroke)))
+    reach = max(1, round(BAND * line))
+    margin = max(1, round(MARGIN * line + stroke / 2))
+    lowest = profile <= ndimage.minimum_filter1d(profile, 2 * reach + 1, mode="nearest")
+    lowest[:margin] = lowest[w - margin:] = False
+    centres = []
+    for c in np.flatnonzero(lowest)[np.argsort(profile[lowest], kind="stable")]:
+        if all(abs(c - other) > reach for other in centres):  # the lowest of close minima
+            centres.append(c)
+    if not centres:
+        return []
+    centres = np.sort(centres)
+    # All seams at once: a least-cost path down each band, moving at most 1 px per row.
+    offsets = np.arange(-reach, reach + 1)
+    columns = np.clip(centres[:, None] + offsets[None, :], 0, w - 1)  # (seams, band)
+    cost = part[:, columns].astype(float) + 0.01 * np.abs(offsets)  # (h, seams, band)
+    total = cost[0].copy()
+    moves = np.zeros(cost.shape, np.int8)
+    options = np.full((3,) + total.shape, np.inf)  # from the left, from above, from the right
+    for y in range(1, h):
+        options[0, :, 1:], options[1], options[2, :, :-1] = total[:, :-1], total, total[:, 1:]
+        moves[y] = options.argmin(axis=0) - 1
+        total = options.min(axis=0) + cost[y]
+    end = total.argmin(axis=1)
+    seams, previous = [], None
+    for s, position in enumerate(end):
+        path = np.empty(h, np.int64)
+        for y in range(h - 1, -1, -1):
+            path[y] = columns[s, position]
+            position += moves[y, s, position]
+        if previous is not None:
+            path = np.maximum(path, previous)  # seams never cross
+        crossed = float(part[np.arange(h), np.clip(path, 0, w - 1)].sum())
+        seams.append((path, crossed))
+        previous = path
+    return seams

@@ -1,94 +1,21 @@
-"""Beyond one digit: whole numbers, saliency maps, and visitors' corrections."""
+"""Beyond reading one digit: saliency maps and visitors' corrections (numbers: test_numbers.py)."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
-from PIL import Image
 
 from model import feedback
 from model.classifier import Classifier
 from model.explain import overlay, saliency
 from model.feedback import FeedbackError, load_corrections, save_correction
 from model.samples import load_samples
-from model.reading import read_number
-from model.segment import segment
-from model.spec import ROOT
-from training.drawn_digits import STYLES, Pose, number_poses, render, render_many
+from training.drawn_digits import STYLES, Pose, render
 
 
 @pytest.fixture(scope="module")
 def classifier():
     return Classifier()
-
-
-def drawn_number(digits, seed=0, gap=0.2, slant=0.0, height=220.0, brush=18.0) -> dict:
-    poses, size = number_poses(digits, np.random.default_rng(seed), height, gap, slant, brush)
-    return render_many(poses, size)
-
-
-# ---------------------------------------------------------------------------- numbers
-def test_numbers_of_one_to_ten_digits_are_segmented_and_read(classifier):
-    """100 numbers: 1-10 digits, gaps from touching to wide, sizes, slants, brushes and
-    multi-stroke styles vary. Measured: 97 counted and read exactly; every digit right."""
-    rng = np.random.default_rng(5)
-    counted = read = 0
-    for _ in range(100):
-        digits = rng.integers(0, 10, int(rng.integers(1, 11))).tolist()
-        poses, size = number_poses(digits, rng, height=rng.uniform(120, 300),
-                                   gap=rng.uniform(-0.03, 0.35), slant=rng.uniform(-0.15, 0.15),
-                                   brush=rng.uniform(8, 30))
-        number = read_number(classifier, render_many(poses, size)["layers"][0][..., 3]).number
-        counted += len(number) == len(digits)
-        read += number == "".join(map(str, digits))
-    assert counted >= 95 and read >= 93
-
-
-def test_strokes_of_one_digit_are_merged_and_ordered_left_to_right():
-    # a 4, 5 and 7 of two strokes each, written right to left must still read left to right
-    poses, size = number_poses([4, 5, 7], np.random.default_rng(1), 250, 0.25, brush=20)
-    poses = [(STYLES[d][1], pose) for d, (_, pose) in zip([4, 5, 7], poses)]  # 2-stroke styles
-    digits = segment(render_many(poses[::-1], size)["layers"][0][..., 3])
-    assert len(digits) == 3
-    lefts = [d.box[0] for d in digits]
-    assert lefts == sorted(lefts)
-    for digit in digits:
-        assert digit.image.shape == (28, 28) and digit.image.max() == pytest.approx(1)
-
-
-def test_touching_digits_are_split_at_the_thinnest_column(classifier):
-    sketch = drawn_number([3, 8], gap=-0.02, seed=2)
-    assert read_number(classifier, sketch["layers"][0][..., 3]).number == "38"
-
-
-def test_blank_drawing_reads_no_number(classifier):
-    empty = np.zeros((300, 900), np.uint8)
-    assert read_number(classifier, empty).to_json() == {"number": "", "confidence": 1.0,
-                                                        "digits": []}
-
-
-def test_read_number_endpoint(app_url, tmp_path):
-    path = tmp_path / "number.png"
-    Image.fromarray(drawn_number([1, 9, 8, 4])["composite"]).convert("RGB").save(path)
-    result = Client(app_url, verbose=False).predict(handle_file(str(path)), api_name="/read_number")
-    assert result["number"] == "1984"
-    assert [d["digit"] for d in result["digits"]] == [1, 9, 8, 4]
-    assert [d["label"] for d in result["digits"]] == list("1984")
-    for digit in result["digits"]:
-        assert len(digit["box"]) == 4 and len(digit["probabilities"]) == 10
-
-
-def test_cli_reads_numbers(tmp_path):
-    path = tmp_path / "year.png"
-    Image.fromarray(drawn_number([2, 0, 2, 6], seed=3)["composite"]).convert("RGB").save(path)
-    result = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json", str(path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0
-    line = json.loads(result.stdout)
-    assert line["number"] == "2026" and len(line["digits"]) == 4
 
 
 # ---------------------------------------------------------------------------- why

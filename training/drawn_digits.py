@@ -6,12 +6,13 @@ layer over a white 800x800 background), with a chosen size, position, slant and 
 These drawings are only ever used to evaluate, never to train.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-CANVAS = 800  # the ink pad's canvas (px)
+from model.spec import BRUSH_WIDTH, CANVAS_SIZE
+
 
 
 def _arc(cx, cy, rx, ry, start, stop, n=24):
@@ -69,7 +70,7 @@ def place(strokes, pose: Pose) -> list[np.ndarray]:
     return out
 
 
-def render(strokes, pose: Pose, canvas: int = CANVAS) -> dict:
+def render(strokes, pose: Pose, canvas: int = CANVAS_SIZE) -> dict:
     """Unit-box strokes -> a Sketchpad value: background, one stroke layer, composite (RGBA)."""
     return render_many([(strokes, pose)], (canvas, canvas))
 
@@ -116,7 +117,7 @@ def number_poses(digits, rng: np.random.Generator, height: float, gap: float, sl
     return poses, size
 
 
-def random_pose(rng: np.random.Generator, canvas: int = CANVAS) -> Pose:
+def random_pose(rng: np.random.Generator, canvas: int = CANVAS_SIZE) -> Pose:
     """A pose a visitor might draw: any size from small to filling the canvas, any brush."""
     height = rng.uniform(0.25, 0.85) * canvas
     aspect = rng.uniform(0.5, 0.8)
@@ -143,3 +144,107 @@ def drawn_images(per_style: int = 12, seed: int = 2017) -> tuple[np.ndarray, np.
     drawings = drawn_set(per_style, seed)
     return (np.stack([to_emnist(ink(sketch)) for sketch, _ in drawings]),
             np.array([digit for _, digit in drawings]))
+
+
+# ---------------------------------------------------------------------------- whole numbers
+NUMBER_KINDS = ("spaced", "touching", "overlapping", "slanted")
+
+
+@dataclass(frozen=True)
+class WrittenNumber:
+    """A number written left to right, one digit after another, as a visitor writes it."""
+
+    digits: tuple[int, ...]
+    kind: str  # one of NUMBER_KINDS
+    drawings: tuple  # ((unit-box strokes, Pose), ...), left to right
+    size: tuple[int, int]  # (width, height) of its canvas
+
+    @property
+    def text(self) -> str:
+        return "".join(map(str, self.digits))
+
+    def image(self) -> np.ndarray:
+        """-> (height, width) uint8 ink, drawn with each digit's own brush."""
+        return ink(render_many(self.drawings, self.size))
+
+    def ink(self) -> list[np.ndarray]:
+        """-> its strokes as the ink pad gets them: (N, 3) float arrays of (x, y, t ms), in
+        the order they were drawn (for a number written with `pad=True`)."""
+        strokes, t = [], 0.0
+        for unit, pose in self.drawings:
+            for points in place(unit, pose):
+                steps = np.linalg.norm(np.diff(points, axis=0), axis=1)
+                times = t + np.concatenate([[0], np.cumsum(steps)]) / 1.5  # 1.5 px per ms
+                strokes.append(np.column_stack([points, times]))
+                t = times[-1] + 150  # the pen lifts between strokes
+            t += 250  # and a little longer between digits
+        return strokes
+
+
+def written_number(digits, kind: str, rng: np.random.Generator, pad: bool = False,
+                   degrees: float | None = None, margin: float = 40) -> WrittenNumber:
+    """Digits written in one of NUMBER_KINDS, with heights, styles, brushes and slants that
+    wander as handwriting does. With `pad`, written on the ink pad: its canvas and brush, the
+    number made smaller where it would not fit.
+
+    The gap between neighbours is measured between their ink along the line of writing, so a
+    slanted number's boxes overlap while its digits stay apart: spaced 12-50% of the height,
+    touching -6 to 0%, overlapping -20 to -6% (at most a third of the narrower digit);
+    slanted numbers lean 9-20 degrees either way with gaps from -4 to 35%, the others at most
+    6 degrees (`degrees` sets the lean).
+    """
+    n = len(digits)
+    height = rng.uniform(120, 300)
+    brush = BRUSH_WIDTH if pad else height * rng.uniform(0.04, 0.12)
+    lean = rng.choice([-1, 1]) * rng.uniform(9, 20) if kind == "slanted" else rng.uniform(-6, 6)
+    degrees = lean if degrees is None else degrees
+    low, high = {"spaced": (0.12, 0.5), "touching": (-0.06, 0.0),
+                 "overlapping": (-0.2, -0.06), "slanted": (-0.04, 0.35)}[kind]
+    sizes = rng.uniform(0.75, 1.15, n)
+    aspects = np.where(np.asarray(digits) == 1, rng.uniform(0.12, 0.25, n), rng.uniform(0.5, 0.75, n))
+    leans = np.tan(np.radians(degrees)) + rng.uniform(-0.04, 0.04, n)
+    wobbles, gaps = rng.uniform(-0.06, 0.06, n), rng.uniform(low, high, n)
+    styles = [STYLES[d][rng.integers(len(STYLES[d]))] for d in digits]
+
+    def layout(height: float) -> tuple[tuple, np.ndarray]:
+        heights, widths = height * sizes, height * sizes * aspects
+        poses, x = [], 0.0
+        for k in range(n):
+            centre = x + brush / 2 + widths[k] / 2
+            poses.append((styles[k], Pose(heights[k], aspects[k], centre, wobbles[k] * height,
+                                          leans[k], brush)))
+            # Neighbours overlap by at most a third of the narrower: nobody writes a 1 inside an 8.
+            narrower = min(widths[k], widths[min(k + 1, n - 1)]) + brush
+            x = centre + widths[k] / 2 + brush / 2 + max(gaps[k] * height, -narrower / 3)
+        points = np.concatenate([p for strokes, pose in poses for p in place(strokes, pose)])
+        return tuple(poses), np.array([points.min(axis=0), points.max(axis=0)])
+
+    poses, (low_xy, high_xy) = layout(height)
+    if pad:
+        room = CANVAS_SIZE - 2 * margin - brush
+        for _ in range(3):  # the brush keeps its width while the digits shrink, so refine
+            if max(high_xy - low_xy) <= room:
+                break
+            height *= room / max(high_xy - low_xy)
+            poses, (low_xy, high_xy) = layout(height)
+        size = np.array([CANVAS_SIZE, CANVAS_SIZE])
+        shift = (size - low_xy - high_xy) / 2  # centred on the pad
+    else:
+        size = np.ceil(high_xy - low_xy + 2 * margin + brush).astype(int)
+        shift = margin + brush / 2 - low_xy
+    drawings = tuple((strokes, replace(pose, x=pose.x + shift[0], y=pose.y + shift[1]))
+                     for strokes, pose in poses)
+    return WrittenNumber(tuple(int(d) for d in digits), kind, drawings, (int(size[0]), int(size[1])))
+
+
+def written_numbers(per_kind: int = 125, seed: int = 2026, pad: bool = False) -> list[WrittenNumber]:
+    """`per_kind` numbers of each of NUMBER_KINDS: 2 to 10 digits (2 to 6 on the pad), a
+    quarter of them 1s (a 1 next to anything is the hardest neighbour)."""
+    rng = np.random.default_rng(seed)
+    numbers = []
+    for kind in NUMBER_KINDS:
+        for _ in range(per_kind):
+            count = int(rng.integers(2, 7 if pad else 11))  # more would be a blur on the pad
+            digits = np.where(rng.random(count) < 0.25, 1, rng.integers(0, 10, count))
+            numbers.append(written_number(digits, kind, rng, pad))
+    return numbers
