@@ -49,7 +49,7 @@ OVERLAP = 20.0  # a digit reaching d line heights past its neighbour's centre co
 PER_STROKE_CUT = 0.5  # a cut through ink costs this per stroke width it goes through
 ONE_DIGIT = 0.5  # the whole drawing as one digit costs this less: splitting a digit is the
 #                 worse mistake, and one digit the commonest drawing
-HOPELESS = 2.0  # a candidate that costs more is not framed or classified: none that did was read
+HOPELESS = 3.0  # a reading whose prior costs more is not considered: none that did was read
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Candidates:
                     continue
                 ending[stop].append(max(
                     ((total + score[k] - PER_STROKE_CUT * self.cuts[first]
-                      - (self._pair_cost(extents[digits[-1]], extents[k]) if digits else 0),
+                      - (pair_cost(extents[digits[-1]], extents[k], self.stroke) if digits else 0),
                       digits + [k]) for total, digits in ending[first]),
                     key=lambda option: option[0]))
         whole = index.get((0, len(self.pieces)))
@@ -90,12 +90,6 @@ class Candidates:
             ending[-1].append((score[whole], [whole]))
         chosen = max(ending[-1], key=lambda option: option[0])[1]
         return sorted(chosen, key=lambda k: self.boxes[k][0] + self.boxes[k][2])
-
-    def _pair_cost(self, a: np.ndarray, b: np.ndarray) -> float:
-        """Neighbouring digits a, b (extents, a first) that reach past each other's centres."""
-        half = self.stroke / 2
-        return OVERLAP * (max(0, a[2] - half - (b[0] + b[2]) / 2)
-                          + max(0, (a[0] + a[2]) / 2 - b[0] - half))
 
 
 def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Candidates | None:
@@ -112,30 +106,26 @@ def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Cand
     unit = max(line - stroke, 1.0)  # the line's height, its ink less a stroke
     extents, stroke = extents / unit, stroke / unit
     pieces = len(extents)
-    images, boxes, runs, costs = [], [], [], []
     longest = LONGEST if pieces <= MOST_PIECES else 1  # a page of text is not a number
-    for first in range(pieces):
-        for stop in range(first + 1, min(first + longest, pieces) + 1):
-            if stop - first == pieces:
-                continue  # the whole drawing, already framed from all its ink
-            cost = digit_cost(extents, stroke, sewn, first, stop)
-            if cost > HOPELESS:
-                continue  # no reading makes up for it: not worth framing and classifying
-            image, box = crop(first, stop)
-            if image is not None:
-                images.append(image)
-                boxes.append(box)
-                runs.append((first, stop))
-                costs.append(cost)
-    cost = digit_cost(extents, stroke, sewn, 0, pieces) - ONE_DIGIT
-    if cost <= HOPELESS or not _covered(runs, pieces):
-        whole = to_emnist(ink, found)  # exactly as a single digit is read
-        if whole is not None:
+    priced = {(first, stop): digit_cost(extents, stroke, sewn, first, stop)
+              for first in range(pieces) for stop in range(first + 1, min(first + longest, pieces) + 1)}
+    priced[0, pieces] = digit_cost(extents, stroke, sewn, 0, pieces) - ONE_DIGIT
+    # Frame and classify only candidates in a reading whose prior alone is not hopeless.
+    useful = _useful(priced, extents, stroke, cuts, pieces)
+    if (0, pieces) not in useful and not _covered(useful, pieces):
+        useful.append((0, pieces))
+    images, boxes, runs, costs = [], [], [], []
+    for first, stop in sorted(useful):
+        if (first, stop) == (0, pieces):
             rows, cols = found
-            images.insert(0, whole)
-            boxes.insert(0, (cols.start, rows.start, cols.stop, rows.stop))
-            runs.insert(0, (0, pieces))
-            costs.insert(0, cost)
+            image, box = to_emnist(ink, found), (cols.start, rows.start, cols.stop, rows.stop)
+        else:
+            image, box = crop(first, stop)
+        if image is not None:
+            images.append(image)
+            boxes.append(box)
+            runs.append((first, stop))
+            costs.append(priced[first, stop])
     if not images:
         return None
     return Candidates(np.stack(images), tuple(boxes), tuple(runs), np.array(costs), extents,
@@ -152,6 +142,37 @@ def digit_cost(pieces: np.ndarray, stroke: float, sewn: np.ndarray, first: int, 
             reach = pieces[first:k, 2].max() - stroke / 2
             cost += APART * max(0, (pieces[k, 0] + pieces[k, 2]) / 2 - reach)
     return float(cost)
+
+
+def pair_cost(a, b, stroke: float) -> float:
+    """Neighbouring digits' extents a, b (a first) -> the cost of reaching past each other's
+    centres."""
+    return OVERLAP * (max(0, a[2] - stroke / 2 - (b[0] + b[2]) / 2)
+                      + max(0, (a[0] + a[2]) / 2 - b[0] - stroke / 2))
+
+
+def _useful(priced: dict, pieces: np.ndarray, stroke: float, cuts: np.ndarray, n: int) -> list:
+    """Runs {(first, stop): cost} -> those in some reading whose prior costs at most HOPELESS."""
+    spans = {run: _span(pieces[run[0]:run[1]]) for run in priced}
+    ahead, behind = {}, {}  # the least prior of readings of [0, first] and of [stop, n]
+    for run in sorted(priced):
+        if run[0] == 0:
+            ahead[run] = priced[run]
+        else:
+            before = [ahead[other] + pair_cost(spans[other], spans[run], stroke)
+                      for other in ahead if other[1] == run[0]]
+            if before:
+                ahead[run] = min(before) + priced[run] + PER_STROKE_CUT * cuts[run[0]]
+    for run in sorted(priced, key=lambda run: -run[0]):
+        if run[1] == n:
+            behind[run] = priced[run]
+        else:
+            after = [behind[other] + pair_cost(spans[run], spans[other], stroke)
+                     for other in behind if other[0] == run[1]]
+            if after:
+                behind[run] = min(after) + priced[run] + PER_STROKE_CUT * cuts[run[1]]
+    return [run for run in priced if run in ahead and run in behind
+            and ahead[run] + behind[run] - priced[run] <= HOPELESS]
 
 
 def _covered(runs: list, pieces: int) -> bool:
