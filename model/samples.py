@@ -66,9 +66,11 @@ def write_samples(path: Path, images: np.ndarray, labels: np.ndarray, dataset: s
     partial.replace(path)
 
 
-def load_samples(classifier, path: Path = SAMPLES_FILE) -> Samples:
-    """Read the samples file with `classifier`'s reading of every sample: the stored one when
-    `classifier` reproduces it on the first samples, else its own, in batched calls."""
+def load_samples(classifier, path: Path | None = None) -> Samples:
+    """Read the samples file (by default the one in `classifier`'s model folder) with
+    `classifier`'s reading of every sample: the stored one when `classifier` reproduces it on
+    the first samples, else its own, in batched calls."""
+    path = Path(classifier.folder) / SAMPLES_FILE if path is None else path
     if not Path(path).is_file():
         raise FileNotFoundError(f"No TEST samples at {path}. `{TRAIN_COMMAND}` writes them.")
     with np.load(path) as data:

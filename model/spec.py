@@ -30,5 +30,5 @@ MODEL_DIR = ROOT / "model" / "digitpad"  # the exported model the app and CLI se
 SAVED_MODEL = "saved_model"  # sub-folders and files inside a model folder
 KERAS_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
-SAMPLES_FILE = ROOT / "assets" / "test_samples.npz"  # held-out TEST samples for the app
+SAMPLES_FILE = "test_samples.npz"  # in a model folder: its held-out TEST samples, for the app
 TRAIN_COMMAND = "python -m training.train --dataset mnist-subset"

@@ -37,7 +37,7 @@ def test_the_space_gets_the_app_and_the_model_not_the_tests_or_training():
     files = {p.as_posix() for p in space_files()}
     for needed in ("app.py", "requirements.txt", "README.md", "model/classifier.py",
                    "model/digitpad/metadata.json", "model/digitpad/saved_model/saved_model.pb",
-                   "assets/test_samples.npz"):
+                   "model/digitpad/test_samples.npz"):
         assert needed in files, needed
     assert not any(f.startswith(("tests/", "training/", ".git/", "deploy/")) for f in files)
     assert not any("__pycache__" in f or f.endswith((".pyc", ".keras")) for f in files)

@@ -60,7 +60,7 @@ def test_probabilities_are_a_distribution_and_batch_independent(classifier):
 @pytest.mark.parametrize("stored", ["another model's", "none"])
 def test_samples_are_read_afresh_when_the_stored_reading_is_not_the_models(classifier, tmp_path,
                                                                           stored):
-    with np.load(SAMPLES_FILE) as data:
+    with np.load(MODEL_DIR / SAMPLES_FILE) as data:
         files = dict(data)
     truth = files.pop("probabilities")
     if stored != "none":

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model.classifier import Classifier
-from model.spec import CLASSES, KERAS_FILE, METADATA_FILE
+from model.spec import CLASSES, KERAS_FILE, METADATA_FILE, SAMPLES_FILE
 from training import train
 from training.export import export_model
 from training.network import baseline
@@ -15,10 +15,11 @@ from training.report import wilson_interval
 
 
 def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
-    out, samples = tmp_path / "model", tmp_path / "samples.npz"
+    out = tmp_path / "model"
     code = train.main(["--limit", "1500", "--epochs", "4", "--members", "2", "--batch-size", "64",
-                       "--out", str(out), "--samples", str(samples)])
+                       "--out", str(out)])
     assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # it writes nothing else
 
     classifier = Classifier(out)  # the SavedModel, loaded without Keras
     meta = classifier.metadata
@@ -32,7 +33,7 @@ def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
     low, high = meta["test_accuracy_95_interval"]
     assert 0 <= low < meta["test_accuracy"] < high <= 1
 
-    with np.load(samples) as data:
+    with np.load(out / SAMPLES_FILE) as data:
         images, labels, stored = data["images"] / 255, data["labels"], data["probabilities"]
     assert images.shape == (1000, 28, 28) and np.bincount(labels).tolist() == [100] * 10
     probabilities = classifier.probabilities(images)
@@ -96,8 +97,7 @@ def test_training_on_a_corrupt_dataset_file_fails_clearly_and_writes_nothing(tmp
     bad = tmp_path / "matlab.zip"
     bad.write_bytes(b"<html>not found</html>")
     out = tmp_path / "model"
-    code = train.main(["--dataset", "emnist", "--emnist-zip", str(bad), "--out", str(out),
-                       "--samples", str(tmp_path / "samples.npz")])
+    code = train.main(["--dataset", "emnist", "--emnist-zip", str(bad), "--out", str(out)])
     assert code == 2
     assert "is not a zip file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["matlab.zip"]

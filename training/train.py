@@ -49,7 +49,6 @@ class Config:
     seed: int = flag(2017, "the one random seed for weights, split, shuffling and augmentation")
     out: Path = flag(MODEL_DIR, "folder to export the model to (replaced only when the new one "
                      "is complete)")
-    samples: Path = flag(SAMPLES_FILE, "file to write the held-out TEST samples the app shows")
     emnist_zip: Path | None = flag(None, "an EMNIST matlab.zip you already have (for --dataset "
                                    "emnist)")
     feedback: Path | None = flag(None, "fine-tune the model in --out on the corrections in this "
@@ -189,7 +188,8 @@ def train(config: Config) -> dict:
 
 
 def export(config: Config, model, summary: dict, histories: list[dict], test) -> None:
-    """Export the model, its metadata and report; then the TEST samples for the app."""
+    """Export the model, its metadata, report and the TEST samples the app shows, all into
+    `config.out`."""
     import keras
     import tensorflow as tf
 
@@ -209,12 +209,13 @@ def export(config: Config, model, summary: dict, histories: list[dict], test) ->
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                      "keras": keras.__version__, "numpy": np.__version__},
     }
-    report = lambda folder: write_report(folder / "report", histories, y_test, probabilities,
-                                         x_test, summary)
-    out = export_model(model, config.out, metadata, extra=report)
-    write_samples(config.samples, x_test, y_test, config.dataset,
-                  Classifier(out).probabilities)  # the exported model's own reading
-    print(f"Exported {out} and {config.samples}")
+    def extra(folder: Path) -> None:
+        write_report(folder / "report", histories, y_test, probabilities, x_test, summary)
+        write_samples(folder / SAMPLES_FILE, x_test, y_test, config.dataset,
+                      Classifier(folder).probabilities)  # the exported model's own reading
+
+    out = export_model(model, config.out, metadata, extra=extra)
+    print(f"Exported {out}")
 
 
 def main(argv=None) -> int:
