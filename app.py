@@ -7,12 +7,16 @@ Components and wiring only: what a reading is and how it is shown live in `model
 
 import functools
 import os
+import secrets
 import sys
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
+from audience.room import Room, RoomError, StageSettings, StoreError
+from audience.store import open_store
+from audience.wall import audience_url, invite, stage
 from model.classifier import Classifier, ModelError
 from model.explain import overlay, saliency
 from model.feedback import FEEDBACK_DIR, FeedbackError, save_correction
@@ -30,11 +34,15 @@ DRAW_PROMPT = "✏️ **Draw a digit** (0-9), or a whole number, on the pad: the
 AUTO = "its answer"  # the saliency map explains the model's own answer unless a digit is picked
 CORRECTIONS = Path(os.environ.get("DIGITPAD_FEEDBACK_DIR", FEEDBACK_DIR))  # visitors' corrections
 ASSETS = ROOT / "assets"
+STAGE = StageSettings.from_env()
+WALL_SECONDS = 1.0  # how often the stage page refreshes its wall
 
 try:  # load once, at start-up
     classifier = Classifier()
     samples = load_samples(classifier)
-except (ModelError, FileNotFoundError) as error:
+    room = Room(open_store(STAGE.redis_url, STAGE.wall_size),
+                STAGE.speaker_key or secrets.token_urlsafe(9)) if STAGE.enabled else None
+except (ModelError, FileNotFoundError, StoreError) as error:
     sys.exit(f"error: {error}")
 
 
@@ -181,6 +189,73 @@ def random_sample(digit: str, mistakes: bool, why: bool, focus: str):
     return sample(int(np.random.default_rng().choice(pool)) if len(pool) else 0, why, focus)
 
 
+# ---------------------------------------------------------------------------- audience mode
+def refusing_room_errors(fn):
+    """A refused audience request becomes the caller's error message."""
+    @functools.wraps(fn)
+    def call(*args):
+        try:
+            return fn(*args)
+        except (RoomError, StoreError, InputError) as error:
+            raise gr.Error(str(error), title="Not sent") from None
+    return call
+
+
+@refusing_room_errors
+def new_prompt(request: gr.Request) -> tuple[str, str]:
+    """-> (what to draw, the one-use token that answers it) for this visitor."""
+    prompt = room.prompt(request.session_hash)
+    return f"## ✏️ {prompt.text}", prompt.token
+
+
+def read_audience(ink: str, token: str, request: gr.Request):
+    """An audience pad's ink -> (its reading as a Label, and a new prompt and token if a round
+    began or ended since this visitor's prompt was handed out)."""
+    try:
+        shown = label(read_digits(classifier, [draw_ink(parse_ink(ink))])[0])
+    except InputError:
+        shown = None
+    try:
+        prompt = room.refresh(request.session_hash, token)
+    except (RoomError, StoreError):
+        prompt = None  # keep the prompt shown; the next stroke asks again
+    if prompt is None:
+        return shown, gr.skip(), gr.skip()
+    return shown, f"## ✏️ {prompt.text}", prompt.token
+
+
+@refusing_room_errors
+def send_drawing(ink: str, token: str, request: gr.Request) -> tuple[str, str]:
+    """Send the visitor's drawing to the stage as the answer to their prompt -> (a note, the
+    pad emptied for the next drawing)."""
+    strokes = parse_ink(ink)
+    reading = read_digits(classifier, [draw_ink(strokes)])[0]
+    entry = room.send(request.session_hash, token, reading)
+    note = f"📺 Sent: the screen shows your **{entry['digit']}** ({entry['confidence']:.0%})."
+    if entry["asked"] is not None and room.collecting():
+        try:
+            save_correction(draw_ink(strokes), reading.image, entry["asked"], folder=CORRECTIONS,
+                            ink=ink)
+        except FeedbackError as error:
+            note += f" Not saved: {error}"
+    return note, "[]"
+
+
+@refusing_room_errors
+def speaker_control(key: str, action: str, digit: str = "random") -> str:
+    """The speaker's controls: start, stop, pause, resume, clear, collect, keep."""
+    return room.control(key, action, digit)
+
+
+def stage_invite(request: gr.Request) -> str:
+    return invite(audience_url(STAGE.public_url, dict(request.headers)))
+
+
+@refusing_room_errors
+def stage_wall() -> str:
+    return stage(room.snapshot())
+
+
 # ---------------------------------------------------------------------------- layout
 PAD = f"""<div class="inkpad">
   <canvas width="{CANVAS_SIZE}" height="{CANVAS_SIZE}" aria-label="Drawing pad"></canvas>
@@ -262,10 +337,57 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
     gr.api(read_number_file, api_name="read_number")
     gr.api(read_ink, api_name="read_ink")
     gr.api(sample_reading, api_name="sample")
-    demo.queue(default_concurrency_limit=4, max_size=256)
+
+if STAGE.enabled:
+    with demo.route("Audience", "/audience", show_in_navbar=False) as audience_page:
+        prompt = gr.Markdown("## ✏️ Draw any digit", elem_id="prompt")
+        token = gr.Textbox(visible=False)
+        apad = gr.HTML("[]", html_template=PAD, elem_id="sketchpad",
+                       css_template=(ASSETS / "inkpad.css").read_text(),
+                       js_on_load=(ASSETS / "inkpad.js").read_text(),
+                       brush=BRUSH_WIDTH, apply_default_css=False)
+        with gr.Row():
+            read_as = gr.Label(num_top_classes=1, show_label=False, elem_id="prediction")
+            send = gr.Button("📺 Send to the screen", variant="primary", elem_id="send")
+        sent = gr.Markdown(elem_id="sent")
+        audience_page.load(new_prompt, None, [prompt, token], api_name="prompt")
+        apad.change(read_audience, [apad, token], [read_as, prompt, token],
+                    trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+        send.click(send_drawing, [apad, token], [sent, apad], api_name="send").then(
+            new_prompt, None, [prompt, token], api_visibility="private")
+
+    with demo.route("Stage", "/stage", show_in_navbar=False) as stage_page:
+        with gr.Row(equal_height=False):
+            invitation = gr.HTML(elem_id="invite", min_width=260, scale=1)
+            wall = gr.HTML(elem_id="wall", min_width=600, scale=3)
+        with gr.Accordion("Speaker", open=False, elem_id="speaker"):
+            with gr.Row():
+                key = gr.Textbox(label="Speaker key", type="password", elem_id="speaker-key")
+                asked = gr.Dropdown(["random", *CLASSES], value="random", label="Round: draw …",
+                                    elem_id="round-digit")
+            with gr.Row():
+                actions = {a: gr.Button(text, elem_id=f"speaker-{a}") for a, text in (
+                    ("start", "▶ Start round"), ("stop", "■ Stop round"), ("pause", "⏸ Pause wall"),
+                    ("resume", "⏵ Resume wall"), ("clear", "🧹 Clear wall"),
+                    ("collect", "● Collect drawings"), ("keep", "○ Stop collecting"))}
+            said = gr.Markdown(elem_id="speaker-said")
+        for action, button in actions.items():
+            button.click(lambda k, d, a=action: speaker_control(k, a, d), [key, asked], said,
+                         api_visibility="private").then(stage_wall, None, wall,
+                                                        api_visibility="private")
+        gr.api(speaker_control, api_name="control")
+        stage_page.load(stage_invite, None, invitation, api_visibility="private")
+        stage_page.load(stage_wall, None, wall, api_visibility="private")
+        gr.Timer(WALL_SECONDS).tick(stage_wall, None, wall, api_name="wall",
+                                    show_progress="hidden")
+
+demo.queue(default_concurrency_limit=4, max_size=256)
 
 LAUNCH = dict(max_file_size="10mb", css=CSS,  # tests launch with these too
               theme=gr.themes.Soft(primary_hue="orange", secondary_hue="slate"))
 
 if __name__ == "__main__":
+    if STAGE.enabled:
+        print(f"Audience mode: the stage is at /stage, the audience draws at /audience. "
+              f"Speaker key: {room.speaker_key}", flush=True)
     demo.launch(**LAUNCH)

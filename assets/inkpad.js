@@ -1,4 +1,4 @@
-// The ink pad (gr.HTML's js_on_load: `element`, `props` are Gradio's). Pointer events for
+// The ink pad (gr.HTML's js_on_load: `element`, `props`, `watch` are Gradio's). Pointer events for
 // mouse, touch and pen on a 2D canvas; the value is the ink as JSON, set once per finished
 // stroke: [[[x, y, t], ...], ...], x and y in canvas pixels, t in ms since the first point.
 const canvas = element.querySelector('canvas');
@@ -115,6 +115,13 @@ function clear() {
   paint();
   send();
 }
+
+watch('value', () => {  // the server emptied the pad (a drawing sent to the stage)
+  if (props.value === '[]' && strokes.length && pointer === null) {
+    strokes = [];
+    paint();
+  }
+});
 
 element.querySelector('#undo').addEventListener('click', undo);
 element.querySelector('#clear').addEventListener('click', clear);

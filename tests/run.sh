@@ -3,9 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-if ! command -v chromium >/dev/null 2>&1; then  # the browser test drives Debian's Chromium
+# Debian's Chromium (the browser tests), redis-server and nginx (the audience and replica tests)
+missing=""
+for tool in chromium redis-server nginx; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq $missing >/dev/null
 fi
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
 python -m pytest "$@"

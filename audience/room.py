@@ -1,0 +1,182 @@
+"""Audience mode: a room of visitors drawing for the stage, and the speaker running rounds.
+
+A visitor gets a prompt ("Draw a 7", or any digit) with a one-use token, bound to their
+session. Sending a drawing redeems the token, so an answer can be neither replayed nor forged:
+the digit that was asked for comes from the server, never from the visitor. The speaker's
+controls need the speaker key. The state lives in a store (`audience.store`).
+"""
+
+import base64
+import hmac
+import io
+import os
+import secrets
+import time
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+from PIL import Image
+
+from audience.store import StoreError
+from model.reading import DigitReading
+from model.spec import NUM_CLASSES
+
+SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
+PROMPTS_PER_SECOND = 5  # per session: prompts asked for
+
+
+def _env(name: str, help: str, default=""):
+    return field(default=default, metadata={"env": name, "help": help})
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    """Audience mode's settings, from the environment."""
+    enabled: bool = _env("DIGITPAD_STAGE", "1 adds the /stage and /audience pages", False)
+    speaker_key: str = _env("DIGITPAD_SPEAKER_KEY", "the key for the stage's controls; "
+                            "default: a random one, printed at start-up")
+    public_url: str = _env("DIGITPAD_PUBLIC_URL", "the address the QR code points to; "
+                           "default: the host the stage page was opened on")
+    redis_url: str = _env("DIGITPAD_REDIS_URL", "share the audience between replicas through "
+                          "this Redis (redis://host:port/db); default: in this process")
+    wall_size: int = _env("DIGITPAD_WALL_SIZE", "drawings kept for the wall", 48)
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> "StageSettings":
+        values = {}
+        for f in fields(cls):
+            if f.metadata["env"] in env:
+                raw = env[f.metadata["env"]]
+                values[f.name] = raw.strip() not in ("", "0", "false") if f.type is bool \
+                    else int(raw) if f.type is int else raw
+        return cls(**values)
+
+
+class RoomError(ValueError):
+    """A refused request; the message is for the visitor or the speaker."""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What a visitor is asked to draw, and the token that answers it once."""
+    token: str
+    round: str | None  # the round's id, None outside a round
+    digit: int | None  # the digit asked for, None for any digit
+
+    @property
+    def text(self) -> str:
+        return "Draw any digit" if self.digit is None else f"Draw a **{self.digit}**"
+
+
+def thumbnail(image: np.ndarray) -> str:
+    """(28, 28) float32 in [0, 1], white ink on black -> a 28x28 PNG as base64: all that
+    reaches the wall of any drawing."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+class Room:
+    """The audience's shared state, and every rule about who may change it."""
+
+    def __init__(self, store, speaker_key: str):
+        self.store = store
+        self.speaker_key = store.shared_key(speaker_key)  # replicas agree on one key
+
+    # ------------------------------------------------------------------------ visitors
+    def prompt(self, session: str) -> Prompt:
+        """A new prompt for this session, in the round now running (if any)."""
+        self._limit("prompt", session, PROMPTS_PER_SECOND)
+        current = self.store.get("round")
+        digit = None
+        if current:
+            digit = (current["digit"] if current["digit"] is not None
+                     else secrets.randbelow(NUM_CLASSES))  # a digit of its own per visitor
+        prompt = Prompt(secrets.token_urlsafe(16), current and current["id"], digit)
+        self.store.hand_out(prompt.token, {"session": session, "round": prompt.round,
+                                           "digit": digit})
+        return prompt
+
+    def refresh(self, session: str, token: str) -> Prompt | None:
+        """A new prompt if this one is spent, unknown or from another round than the one now
+        running; None if it still stands."""
+        held = self.store.peek(str(token)) if token else None
+        current = self.store.get("round")
+        if held and held["session"] == session and held["round"] == (current and current["id"]):
+            return None
+        return self.prompt(session)
+
+    def send(self, session: str, token: str, reading: DigitReading) -> dict:
+        """A visitor's drawing, read, answers their prompt -> the entry put on the wall."""
+        self._limit("send", session, SENDS_PER_SECOND)
+        if reading.probabilities is None:
+            raise RoomError("Draw a digit first: the pad is empty.")
+        asked = self.store.redeem(str(token)) if token else None
+        if asked is None or not hmac.compare_digest(asked["session"], session):
+            raise RoomError("This prompt was already answered or was never handed out: "
+                            "draw again for the new one.")
+        current = self.store.get("round")
+        if asked["round"] and not (current and current["id"] == asked["round"]):
+            raise RoomError("That round has ended: here is a new prompt.")
+        entry = {"time": time.time(), "thumb": thumbnail(reading.image), "digit": reading.digit,
+                 "confidence": reading.confidence, "round": asked["round"],
+                 "asked": asked["digit"], "p_asked": None if asked["digit"] is None
+                 else float(reading.probabilities[asked["digit"]])}
+        entry["seq"] = self.store.add(entry)
+        return entry
+
+    def collecting(self) -> bool:
+        return bool(self.store.get("collect", False))
+
+    # ------------------------------------------------------------------------ the speaker
+    def control(self, key: str, action: str, digit: str = "random") -> str:
+        """A speaker's action (start, stop, pause, resume, clear, collect, keep) -> what
+        happened. A wrong key changes nothing."""
+        if not hmac.compare_digest(str(key or "").encode(), self.speaker_key.encode()):
+            raise RoomError("Wrong speaker key: nothing was changed.")
+        if action == "start":
+            fixed = None if digit == "random" else int(digit)
+            self.store.put("round", {"id": secrets.token_hex(6), "digit": fixed,
+                                     "started": time.time()})
+            return f"Round started: {'a random digit each' if fixed is None else f'everyone draws a {fixed}'}."
+        if action == "stop":
+            self.store.put("round", None)
+            return "Round stopped."
+        if action == "pause":
+            _, count = self.store.wall()
+            self.store.put("paused_at", count)
+            return "Wall paused: new drawings are kept and shown when it resumes."
+        if action == "resume":
+            self.store.put("paused_at", None)
+            return "Wall resumed."
+        if action == "clear":
+            self.store.clear_wall()
+            return "Wall cleared."
+        if action in ("collect", "keep"):
+            self.store.put("collect", action == "collect")
+            return ("Collecting: drawings in a round are saved as corrections." if action ==
+                    "collect" else "Not collecting: nothing is written to disk.")
+        raise RoomError(f"Unknown action {action!r}.")
+
+    # ------------------------------------------------------------------------ the stage
+    def snapshot(self) -> dict:
+        """What the stage shows: the wall, the count, the round and its tally."""
+        drawings, count = self.store.wall()
+        paused_at = self.store.get("paused_at")
+        if paused_at is not None:
+            drawings = [d for d in drawings if d["seq"] <= paused_at]
+        current = self.store.get("round")
+        confusion, misses = self.store.tally(current["id"]) if current else ({}, [])
+        matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+        for cell, n in confusion.items():
+            asked, read = map(int, cell.split(","))
+            matrix[asked, read] = n
+        return {"drawings": drawings, "count": count, "round": current, "matrix": matrix,
+                "misses": misses, "paused": paused_at is not None, "collect": self.collecting()}
+
+    def _limit(self, kind: str, session: str, per_second: int) -> None:
+        if not self.store.allow(kind, session, per_second):
+            raise RoomError(f"Too many requests: at most {per_second} a second. Slow down.")
+
+
+__all__ = ["Prompt", "Room", "RoomError", "StoreError", "thumbnail"]

@@ -1,0 +1,223 @@
+"""Where the audience's state lives: in this process, or in Redis so that replicas share it.
+
+Both stores keep the same few things, each changed by one atomic step:
+- the wall: a ring buffer of the latest drawings (dicts, JSON-safe), newest first, and a count;
+- per round: its confusion counts and its most surprising misses;
+- settings: the round, whether the wall is paused, whether drawings are collected;
+- prompts handed out (one-use tokens) and per-session request counts for rate limiting.
+"""
+
+import json
+import sys
+import threading
+import time
+import functools
+from collections import OrderedDict
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+MISSES_KEPT = 6  # per round: the lowest probabilities given to the digit that was asked for
+MAX_PROMPTS = 20_000  # prompts kept in memory at most (the oldest are dropped)
+PROMPT_SECONDS = 3600  # a prompt not answered within this is forgotten
+CONNECT_TRIES = 5  # at start-up, before giving up on Redis
+
+
+class StoreError(RuntimeError):
+    """The store cannot be reached; the message is for the visitor or the operator."""
+
+
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+
+
+def reachable(method):
+    """A Redis operation whose lost connection (after the client's retries) is a StoreError."""
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except REDIS_DOWN:
+            raise StoreError("The audience store (Redis) is unreachable right now: "
+                             "try again in a moment.") from None
+    return call
+
+
+class MemoryStore:
+    """The audience's state in this process, behind one lock."""
+
+    def __init__(self, wall_size: int):
+        self.wall_size = wall_size
+        self.lock = threading.Lock()
+        self.drawings, self.count = [], 0
+        self.confusion, self.misses = {}, {}  # round id -> {"asked,read": n}, [(p, entry)]
+        self.settings = {}
+        self.prompts = OrderedDict()  # token -> (expiry, prompt)
+        self.windows = {}  # "kind:session" -> (second, requests in that second)
+
+    def shared_key(self, key: str) -> str:
+        """The speaker key all replicas use: the first one stored wins."""
+        with self.lock:
+            return self.settings.setdefault("speaker_key", key)
+
+    def get(self, name: str, default=None):
+        with self.lock:
+            return self.settings.get(name, default)
+
+    def put(self, name: str, value) -> None:
+        with self.lock:
+            self.settings[name] = value
+
+    def hand_out(self, token: str, prompt: dict) -> None:
+        with self.lock:
+            self.prompts[token] = (time.time() + PROMPT_SECONDS, prompt)
+            while len(self.prompts) > MAX_PROMPTS:
+                self.prompts.popitem(last=False)
+
+    def peek(self, token: str) -> dict | None:
+        """The prompt behind a token, left in place."""
+        with self.lock:
+            expiry, prompt = self.prompts.get(token, (0, None))
+        return prompt if expiry > time.time() else None
+
+    def redeem(self, token: str) -> dict | None:
+        """The prompt behind a token, once: a second redeem of the same token gets None."""
+        with self.lock:
+            expiry, prompt = self.prompts.pop(token, (0, None))
+        return prompt if expiry > time.time() else None
+
+    def allow(self, kind: str, session: str, per_second: int) -> bool:
+        """Count one request of this kind from this session -> whether it is within the limit."""
+        now, key = int(time.time()), f"{kind}:{session}"
+        with self.lock:
+            second, n = self.windows.get(key, (now, 0))
+            n = n + 1 if second == now else 1
+            self.windows[key] = (now, n)
+            if len(self.windows) > MAX_PROMPTS:  # forget sessions idle for a second or more
+                self.windows = {k: v for k, v in self.windows.items() if v[0] == now}
+        return n <= per_second
+
+    def add(self, entry: dict) -> int:
+        """Put a drawing on the wall (and in its round's tally) -> its number, from 1."""
+        with self.lock:
+            self.count += 1
+            entry = {**entry, "seq": self.count}
+            self.drawings = [entry, *self.drawings[:self.wall_size - 1]]
+            if entry.get("round"):
+                cell = f"{entry['asked']},{entry['digit']}"
+                tally = self.confusion.setdefault(entry["round"], {})
+                tally[cell] = tally.get(cell, 0) + 1
+                if entry["digit"] != entry["asked"]:
+                    misses = self.misses.setdefault(entry["round"], [])
+                    misses.append((entry["p_asked"], entry["seq"], entry))
+                    misses.sort(key=lambda m: m[:2])
+                    del misses[MISSES_KEPT:]
+            return self.count
+
+    def wall(self) -> tuple[list[dict], int]:
+        """-> (the latest drawings, newest first; how many were ever added)."""
+        with self.lock:
+            return list(self.drawings), self.count
+
+    def tally(self, round_id: str) -> tuple[dict, list[dict]]:
+        """-> ({"asked,read": count}, the round's most surprising misses, most surprising first)."""
+        with self.lock:
+            return (dict(self.confusion.get(round_id, {})),
+                    [m[2] for m in self.misses.get(round_id, [])])
+
+    def clear_wall(self) -> None:
+        with self.lock:
+            self.drawings = []
+
+
+class RedisStore:
+    """The same state in Redis (keys under `prefix`), so several app processes share it."""
+
+    def __init__(self, url: str, wall_size: int, prefix: str = "digitpad:"):
+        self.redis = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2,
+            retry=Retry(ExponentialBackoff(cap=1, base=0.1), 3), retry_on_error=list(REDIS_DOWN))
+        self.wall_size, self.p, self.url = wall_size, prefix, url
+        for attempt in range(1, CONNECT_TRIES + 1):
+            try:
+                self.redis.ping()
+                break
+            except REDIS_DOWN as error:
+                if attempt == CONNECT_TRIES:
+                    raise StoreError(f"Redis at {url} is unreachable ({error}); start it, or "
+                                     "unset DIGITPAD_REDIS_URL to keep the audience in this "
+                                     "process.") from None
+                print(f"Redis at {url} is unreachable ({error}); retrying in {attempt} s "
+                      f"({attempt} of {CONNECT_TRIES})", file=sys.stderr, flush=True)
+                time.sleep(attempt)
+
+    @reachable
+    def shared_key(self, key: str) -> str:
+        self.redis.set(self.p + "speaker_key", key, nx=True)
+        return self.redis.get(self.p + "speaker_key")
+
+    @reachable
+    def get(self, name: str, default=None):
+        value = self.redis.hget(self.p + "settings", name)
+        return default if value is None else json.loads(value)
+
+    @reachable
+    def put(self, name: str, value) -> None:
+        self.redis.hset(self.p + "settings", name, json.dumps(value))
+
+    @reachable
+    def hand_out(self, token: str, prompt: dict) -> None:
+        self.redis.set(self.p + "prompt:" + token, json.dumps(prompt), ex=PROMPT_SECONDS)
+
+    @reachable
+    def peek(self, token: str) -> dict | None:
+        value = self.redis.get(self.p + "prompt:" + token)
+        return None if value is None else json.loads(value)
+
+    @reachable
+    def redeem(self, token: str) -> dict | None:
+        value = self.redis.getdel(self.p + "prompt:" + token)
+        return None if value is None else json.loads(value)
+
+    @reachable
+    def allow(self, kind: str, session: str, per_second: int) -> bool:
+        key = f"{self.p}rate:{kind}:{session}:{int(time.time())}"
+        n, _ = self.redis.pipeline().incr(key).expire(key, 2).execute()
+        return n <= per_second
+
+    @reachable
+    def add(self, entry: dict) -> int:
+        seq = self.redis.incr(self.p + "count")
+        entry = {**entry, "seq": seq}
+        pipe = self.redis.pipeline()  # MULTI/EXEC: the wall and the tally change together
+        pipe.lpush(self.p + "wall", json.dumps(entry)).ltrim(self.p + "wall", 0,
+                                                             self.wall_size - 1)
+        if entry.get("round"):
+            pipe.hincrby(f"{self.p}confusion:{entry['round']}", f"{entry['asked']},{entry['digit']}")
+            if entry["digit"] != entry["asked"]:
+                misses = f"{self.p}misses:{entry['round']}"
+                pipe.zadd(misses, {json.dumps(entry): entry["p_asked"]})
+                pipe.zremrangebyrank(misses, MISSES_KEPT, -1)
+        pipe.execute()
+        return seq
+
+    @reachable
+    def wall(self) -> tuple[list[dict], int]:
+        drawings, count = (self.redis.pipeline().lrange(self.p + "wall", 0, -1)
+                           .get(self.p + "count").execute())
+        return [json.loads(d) for d in drawings], int(count or 0)
+
+    @reachable
+    def tally(self, round_id: str) -> tuple[dict, list[dict]]:
+        confusion, misses = (self.redis.pipeline().hgetall(f"{self.p}confusion:{round_id}")
+                             .zrange(f"{self.p}misses:{round_id}", 0, -1).execute())
+        return ({k: int(v) for k, v in confusion.items()}, [json.loads(m) for m in misses])
+
+    @reachable
+    def clear_wall(self) -> None:
+        self.redis.delete(self.p + "wall")
+
+
+def open_store(redis_url: str, wall_size: int):
+    """The store for this process: Redis when a URL is given, else in memory."""
+    return RedisStore(redis_url, wall_size) if redis_url else MemoryStore(wall_size)

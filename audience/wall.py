@@ -1,0 +1,78 @@
+"""The stage page's HTML: the invitation (QR code and short URL) and the live wall."""
+
+import html
+from urllib.parse import urlsplit
+
+import numpy as np
+import segno
+
+from model.spec import CLASSES
+
+
+def audience_url(public_url: str, headers: dict) -> str:
+    """The audience page's address: DIGITPAD_PUBLIC_URL if set, else the host the stage was
+    opened on (as a proxy forwards it)."""
+    if not public_url:
+        scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
+        host = headers.get("x-forwarded-host") or headers.get("host", "localhost")
+        public_url = f"{scheme}://{host.split(',')[0].strip()}"
+    return public_url.rstrip("/") + "/audience"
+
+
+def invite(url: str) -> str:
+    """A QR code (SVG, from segno) and the short URL, for the projector."""
+    qr = segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#111", light="#fff")
+    short = urlsplit(url)
+    return (f'<div class="invite">{qr}<p>Draw with us:<br><b>{html.escape(short.netloc)}'
+            f'{html.escape(short.path)}</b></p></div>')
+
+
+def thumb(entry: dict) -> str:
+    """One drawing as the wall shows it: its 28x28 form, the reading and the confidence."""
+    verdict = "" if entry.get("asked") is None else (
+        " right" if entry["digit"] == entry["asked"] else " wrong")
+    asked = "" if entry.get("asked") is None else f'<i>asked {entry["asked"]}</i>'
+    return (f'<figure class="drawing{verdict}" data-seq="{entry["seq"]}">'
+            f'<img src="data:image/png;base64,{entry["thumb"]}" width="28" height="28" alt="">'
+            f'<figcaption><b>{entry["digit"]}</b> {entry["confidence"]:.0%}{asked}</figcaption>'
+            "</figure>")
+
+
+def confusion(matrix: np.ndarray) -> str:
+    """(10, 10) counts, rows the digit asked for, columns the reading -> an HTML table."""
+    head = "".join(f"<th>{c}</th>" for c in CLASSES)
+    rows = "".join(
+        f"<tr><th>{CLASSES[a]}</th>" + "".join(
+            f'<td class="{"hit" if a == r else "miss" if n else ""}">{n or ""}</td>'
+            for r, n in enumerate(row)) + "</tr>"
+        for a, row in enumerate(matrix) if row.any())
+    return (f'<table class="confusion"><caption>asked ↓ read →</caption><tr><th></th>{head}</tr>'
+            f"{rows}</table>")
+
+
+def stage(snapshot: dict) -> str:
+    """Room.snapshot() -> the wall with its running figures."""
+    current, matrix = snapshot["round"], snapshot["matrix"]
+    figures = [f'<span class="count">{snapshot["count"]}</span> drawings so far']
+    if snapshot["paused"]:
+        figures.append("⏸ wall paused")
+    if snapshot["collect"]:
+        figures.append("● collecting")
+    parts = [f'<div class="figures">{" · ".join(figures)}</div>']
+    if current:
+        asked = ("a random digit each" if current["digit"] is None
+                 else f'everyone draws a {current["digit"]}')
+        total, right = int(matrix.sum()), int(np.trace(matrix))
+        accuracy = f'{right / total:.0%} right ({right} of {total})' if total else "no drawings yet"
+        parts.append(f'<div class="round"><b>Round: {asked}</b> · <span class="accuracy">'
+                     f"{accuracy}</span></div>")
+        if total:
+            parts.append(confusion(matrix))
+        if snapshot["misses"]:
+            misses = "".join(thumb(m) + f'<small>p({m["asked"]}) = {m["p_asked"]:.0%}</small>'
+                             for m in snapshot["misses"])
+            parts.append(f'<div class="misses"><b>Most surprising misses</b>{misses}</div>')
+    drawings = "".join(thumb(d) for d in snapshot["drawings"])
+    parts.append(f'<div class="wall">{drawings or "<p>The wall is empty: draw on your phone.</p>"}'
+                 "</div>")
+    return f'<div class="stage">{"".join(parts)}</div>'

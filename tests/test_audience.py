@@ -1,0 +1,209 @@
+"""Audience mode's rules, on both stores (in memory, and a real redis-server): the ring buffer,
+one-use prompts, rounds and their tallies, the speaker key, rate limits, and a lost Redis."""
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from audience.room import SENDS_PER_SECOND, Room, RoomError
+from audience.store import MISSES_KEPT, MemoryStore, RedisStore, StoreError
+from model.reading import BLANK, DigitReading
+from model.spec import ROOT
+from tests.conftest import free_port
+
+KEY = "sesame"
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    server = shutil.which("redis-server")
+    assert server, "redis-server is missing: bash tests/run.sh installs it"
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            import redis
+            redis.Redis(port=port).ping()
+            return process
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    port = free_port()
+    process = start_redis(port)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):
+    if request.param == "memory":
+        return MemoryStore(wall_size=5)
+    url = request.getfixturevalue("redis_url")
+    store = RedisStore(url, wall_size=5, prefix=f"test{time.monotonic_ns()}:")
+    return store
+
+
+def reading(digit: int, p: float = 0.9) -> DigitReading:
+    """A reading of `digit` with probability p (the rest spread evenly), on a plain image."""
+    probabilities = np.full(10, (1 - p) / 9, np.float32)
+    probabilities[digit] = p
+    return DigitReading(np.eye(28, dtype=np.float32), probabilities)
+
+
+def test_the_wall_is_a_ring_buffer_of_the_latest_drawings(store):
+    room = Room(store, KEY)
+    for k in range(12):
+        room.send(f"visitor{k}", room.prompt(f"visitor{k}").token, reading(k % 10))
+    drawings, count = store.wall()
+    assert count == 12
+    assert [d["seq"] for d in drawings] == [12, 11, 10, 9, 8]  # newest first, at most 5
+    assert [d["digit"] for d in drawings] == [1, 0, 9, 8, 7]
+    assert all(len(d["thumb"]) < 1000 for d in drawings)  # a 28x28 PNG, nothing larger
+
+
+def test_a_prompt_answers_once_and_only_for_its_own_visitor(store):
+    room = Room(store, KEY)
+    token = room.prompt("alice").token
+    with pytest.raises(RoomError, match="already answered or was never handed out"):
+        room.send("mallory", token, reading(3))  # someone else's token
+    token = room.prompt("alice").token
+    room.send("alice", token, reading(3))
+    time.sleep(1)  # past the rate limit: the refusal is the replay's own
+    with pytest.raises(RoomError, match="already answered"):
+        room.send("alice", token, reading(3))  # replayed
+    with pytest.raises(RoomError, match="never handed out"):
+        room.send("alice", "made-up-token", reading(3))  # forged
+    assert store.wall()[1] == 1
+
+
+def test_a_round_tallies_answers_and_its_most_surprising_misses(store):
+    room = Room(store, KEY)
+    room.control(KEY, "start", "7")
+    for k, (digit, p_seven) in enumerate([(7, 0.9), (1, 0.3), (7, 0.8), (2, 0.01), (1, 0.2)]):
+        prompt = room.prompt(f"v{k}")
+        assert prompt.digit == 7 and prompt.text == "Draw a **7**"
+        probabilities = np.full(10, (1 - p_seven) / 9 if digit != 7 else 0.01, np.float32)
+        probabilities[7] = p_seven
+        probabilities[digit] = max(probabilities[digit], 1 - p_seven)
+        room.send(f"v{k}", prompt.token, DigitReading(np.zeros((28, 28), np.float32),
+                                                      probabilities / probabilities.sum()))
+    shown = room.snapshot()
+    assert shown["matrix"][7, 7] == 2 and shown["matrix"][7, 1] == 2 and shown["matrix"][7, 2] == 1
+    assert [m["digit"] for m in shown["misses"]] == [2, 1, 1]  # lowest p(7) first
+    assert len(shown["misses"]) <= MISSES_KEPT
+
+
+def test_a_random_round_asks_each_visitor_for_a_digit_of_their_own(store):
+    room = Room(store, KEY)
+    room.control(KEY, "start", "random")
+    asked = {room.prompt(f"v{k}").digit for k in range(40)}
+    assert len(asked) >= 5 and asked <= set(range(10))
+
+
+def test_an_answer_to_a_round_that_ended_is_refused(store):
+    room = Room(store, KEY)
+    room.control(KEY, "start", "4")
+    token = room.prompt("bob").token
+    room.control(KEY, "stop")
+    with pytest.raises(RoomError, match="round has ended"):
+        room.send("bob", token, reading(4))
+    assert room.refresh("bob", token).digit is None  # his next prompt: any digit
+
+
+def test_a_prompt_is_refreshed_when_a_round_begins(store):
+    room = Room(store, KEY)
+    token = room.prompt("carol").token
+    assert room.refresh("carol", token) is None  # still good
+    room.control(KEY, "start", "2")
+    assert room.refresh("carol", token).digit == 2
+
+
+def test_a_wrong_speaker_key_changes_nothing(store):
+    room = Room(store, KEY)
+    room.control(KEY, "start", "5")
+    before = room.snapshot()
+    for action in ("start", "stop", "pause", "clear", "collect"):
+        for key in ("", "SESAME", "sesame ", None, "x" * 10_000):
+            with pytest.raises(RoomError, match="Wrong speaker key"):
+                room.control(key, action, "1")
+    after = room.snapshot()
+    assert after["round"] == before["round"] and not after["paused"] and not after["collect"]
+
+
+def test_replicas_agree_on_the_first_speaker_key(store):
+    first, second = Room(store, KEY), Room(store, "another-key")
+    assert first.speaker_key == second.speaker_key == KEY
+
+
+def test_pause_freezes_the_wall_and_loses_nothing(store):
+    room = Room(store, KEY)
+    room.send("a", room.prompt("a").token, reading(1))
+    room.control(KEY, "pause")
+    room.send("b", room.prompt("b").token, reading(2))
+    assert [d["digit"] for d in room.snapshot()["drawings"]] == [1]
+    room.control(KEY, "resume")
+    assert [d["digit"] for d in room.snapshot()["drawings"]] == [2, 1]
+    room.control(KEY, "clear")
+    assert room.snapshot()["drawings"] == [] and room.snapshot()["count"] == 2
+
+
+def test_a_flood_from_one_session_is_rate_limited(store):
+    room = Room(store, KEY)
+    token = room.prompt("flood").token
+    accepted, refusals = 0, []
+    for _ in range(1000):  # as fast as it can: about 1,000 a second or more
+        try:
+            room.send("flood", token, reading(8))
+            accepted += 1
+        except RoomError as error:
+            refusals.append(str(error))
+    too_many = sum("Too many requests: at most" in r for r in refusals)
+    assert accepted == 1 and too_many >= 1000 - 4 * SENDS_PER_SECOND
+    room.send("calm", room.prompt("calm").token, reading(8))  # others are still served
+
+
+def test_an_empty_pad_is_not_sent(store):
+    room = Room(store, KEY)
+    with pytest.raises(RoomError, match="Draw a digit first"):
+        room.send("dan", room.prompt("dan").token, BLANK)
+
+
+def test_an_unreachable_redis_is_retried_then_named():
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    with pytest.raises(StoreError, match=f"Redis at {url} is unreachable"):
+        RedisStore(url, wall_size=5)
+    later = threading.Timer(1.5, lambda: servers.append(start_redis(port)))
+    servers = []
+    later.start()  # Redis comes up during the retries: the store connects
+    try:
+        store = RedisStore(url, wall_size=5)
+        assert store.wall() == ([], 0)
+        servers[0].terminate()
+        servers[0].wait()
+        with pytest.raises(StoreError, match="unreachable right now"):
+            store.wall()  # lost while serving: a clear error, not a traceback
+    finally:
+        later.join()
+        for server in servers:
+            server.terminate()
+
+
+def test_the_app_names_an_unreachable_redis_at_start_up():
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    run = subprocess.run([sys.executable, "app.py"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=180, env={**__import__("os").environ, "DIGITPAD_STAGE": "1",
+                                           "DIGITPAD_REDIS_URL": url})
+    assert run.returncode != 0
+    assert "retrying in 1 s" in run.stderr
+    assert f"error: Redis at {url} is unreachable" in run.stderr
+    assert "Traceback" not in run.stderr

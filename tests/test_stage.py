@@ -1,0 +1,151 @@
+"""Audience mode on the real app: the API's refusals, and a real browser in which two phones
+draw during a challenge round while the stage page shows their drawings, the accuracy and the
+QR code."""
+
+import re
+import time
+
+import numpy as np
+import pytest
+from gradio_client import Client
+
+from model.ink import ink_json
+from tests.conftest import SPEAKER_KEY
+from tests.test_browser import (ARGS, CHROMIUM, TOP, inside, open_page, read_top, screenshot,
+                                touch)
+from training.drawn_digits import STYLES, Pose, place
+
+playwright = pytest.importorskip("playwright.sync_api")
+PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+             device_scale_factor=3)
+
+
+def seven() -> str:
+    strokes = place(STYLES[7][0], Pose(height=560, x=400, y=420))
+    return ink_json([np.column_stack([s, 10 * np.arange(len(s))]) for s in strokes])
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def test_a_visitor_answers_a_prompt_once_through_the_api(client):
+    client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
+    text, token = client.predict(api_name="/prompt")
+    assert text == "## ✏️ Draw any digit" and len(token) >= 20
+    note, pad = client.predict(seven(), token, api_name="/send")
+    assert "the screen shows your **7**" in note and pad == "[]"
+    time.sleep(1.1)
+    with pytest.raises(Exception, match="already answered"):
+        client.predict(seven(), token, api_name="/send")  # replayed
+    with pytest.raises(Exception, match="never handed out"):
+        client.predict(seven(), "forged-" + token[7:], api_name="/send")
+    wall = client.predict(api_name="/wall")
+    assert 'class="drawing"' in wall and "<b>7</b>" in wall
+
+
+def test_the_speaker_key_guards_every_control(client):
+    for action in ("start", "stop", "pause", "resume", "clear", "collect", "keep"):
+        with pytest.raises(Exception, match="Wrong speaker key"):
+            client.predict("guess", action, "3", api_name="/control")
+    assert "Round:" not in client.predict(api_name="/wall")
+
+
+def test_bad_audience_input_is_refused_and_the_server_keeps_serving(client):
+    _, token = client.predict(api_name="/prompt")
+    for ink, message in [("not json", "not valid JSON"), ("[[]]", "has no points"),
+                         ("[[[NaN, 0, 0]]]", "NaN or infinite"), ('{"a": 1}', "list of strokes"),
+                         ("[]", "Draw a digit first")]:
+        with pytest.raises(Exception, match=message):
+            client.predict(ink, token, api_name="/send")
+        time.sleep(0.6)  # within the per-session limit: each refusal is the input's own
+    refusals = []
+    for _ in range(30):  # one client, as fast as it can
+        try:
+            client.predict(seven(), token, api_name="/send")
+        except Exception as error:
+            refusals.append(str(error))
+    assert len(refusals) >= 29 and any("Too many requests" in r for r in refusals)
+    assert client.predict(ink_json([]), api_name="/read_ink")["label"] is None  # still serving
+
+
+# ---------------------------------------------------------------------------- in a browser
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+BLANK_CANVAS = """() => {
+  const c = document.querySelector('#sketchpad canvas');
+  return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.every(v => v === 0);
+}"""
+
+
+def prompt_of(page) -> str:
+    return page.locator("#prompt").inner_text().strip()
+
+
+def send(page) -> None:
+    page.click("#send")
+    page.wait_for_function("() => document.querySelector('#sent')?.textContent.includes('Sent')")
+
+
+def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, client):
+    client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
+    client.predict(SPEAKER_KEY, "clear", "random", api_name="/control")
+    requests = []
+    stage = open_stage(browser, app_url)
+    early = open_page(browser, app_url + "audience", requests, **PHONE)  # joins before the round
+    assert prompt_of(early) == "✏️ Draw any digit"
+
+    stage.get_by_text("Speaker").click()
+    stage.locator("#speaker-key input").fill(SPEAKER_KEY)
+    stage.locator("#round-digit input").click()
+    stage.get_by_role("option", name="7", exact=True).click()
+    stage.click("#speaker-start")
+    stage.wait_for_function("() => document.querySelector('#wall')?.textContent"
+                            ".includes('everyone draws a 7')")
+
+    late = open_page(browser, app_url + "audience", requests, **PHONE)  # joins during it
+    assert prompt_of(late) == "✏️ Draw a 7"
+    for phone in (early, late):
+        assert inside(phone.locator("#sketchpad canvas").bounding_box(), 390, 844)
+        touch(phone, place(STYLES[7][1], Pose(height=560, x=400, y=420)))
+        assert read_top(phone, "7") == "7"
+        phone.wait_for_function("() => document.querySelector('#prompt').textContent"
+                                ".includes('Draw a 7')")  # the early phone's, at its stroke
+        assert phone.evaluate("[window.scrollX, window.scrollY]") == [0, 0]
+        sent_at = time.monotonic()
+        send(phone)
+        phone.wait_for_function(f"() => !document.querySelector('{TOP}')")  # the pad emptied
+        assert phone.evaluate(BLANK_CANVAS)
+    stage.wait_for_function("() => document.querySelectorAll('#wall .wall figure').length === 2",
+                            timeout=10_000)
+    seen_after = time.monotonic() - sent_at
+    shown = stage.locator("#wall").inner_text()
+    assert re.search(r"100% right \(2 of 2\)", shown), shown
+    assert stage.locator("#wall .wall figure.right").count() == 2
+    sizes = stage.evaluate("[...document.querySelectorAll('#wall .wall img')]"
+                           ".map(i => [i.naturalWidth, i.naturalHeight])")
+    assert sizes == [[28, 28], [28, 28]]  # only thumbnails reach the wall
+    assert stage.locator("#invite svg.segno").count() == 1  # the QR code
+    assert f"{app_url.split('//')[1]}audience" in stage.locator("#invite").inner_text()
+    screenshot(stage, "stage")
+    screenshot(late, "audience-phone")
+    print(f"stage showed the last drawing {seen_after:.2f} s after it was sent")
+    for page in (stage, early, late):
+        page.context.close()
+    client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
+
+
+def open_stage(browser, app_url):
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url + "stage")
+    page.wait_for_selector("#invite svg")
+    page.wait_for_selector("#wall .stage")
+    return page
