@@ -1,6 +1,7 @@
 """Deploying to a Hugging Face Space: LFS rules, the file selection, the dry run, and every
 step up to the network call (the Hub itself cannot be reached from the test machine)."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -33,6 +34,17 @@ def test_every_tracked_binary_has_an_lfs_rule():
     assert text.strip().endswith("unspecified")
 
 
+def local_imports(path) -> set[str]:
+    """The packages of this repository that a file imports."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+    return {n for n in names if (ROOT / n / "__init__.py").exists()}
+
+
 def test_the_space_gets_the_app_and_the_model_not_the_tests_or_training():
     files = {p.as_posix() for p in space_files()}
     for needed in ("app.py", "requirements.txt", "README.md", "model/classifier.py",
@@ -40,6 +52,8 @@ def test_the_space_gets_the_app_and_the_model_not_the_tests_or_training():
                    "model/digitpad/test_samples.npz"):
         assert needed in files, needed
     assert not any(f.startswith(("tests/", "training/", ".git/", "deploy/")) for f in files)
+    for package in local_imports(ROOT / "app.py") | local_imports(ROOT / "audience" / "room.py"):
+        assert any(f.startswith(f"{package}/") for f in files), package  # all the app imports
     assert not any("__pycache__" in f or f.endswith((".pyc", ".keras")) for f in files)
 
 

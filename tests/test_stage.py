@@ -2,13 +2,17 @@
 draw during a challenge round while the stage page shows their drawings, the accuracy and the
 QR code."""
 
+import json
+import os
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from gradio_client import Client
 
+from model.feedback import load_corrections
 from model.ink import ink_json
 from tests.conftest import SPEAKER_KEY
 from tests.test_browser import (ARGS, CHROMIUM, TOP, inside, open_page, read_top, screenshot,
@@ -149,3 +153,25 @@ def open_stage(browser, app_url):
     page.wait_for_selector("#invite svg")
     page.wait_for_selector("#wall .stage")
     return page
+
+
+def test_drawings_reach_the_disk_only_while_the_speaker_collects(client):
+    folder = Path(os.environ["DIGITPAD_FEEDBACK_DIR"])
+    stored = lambda: sorted(folder.glob("*.npz"))  # noqa: E731
+    client.predict(SPEAKER_KEY, "start", "7", api_name="/control")
+    before = stored()
+    for action, kept in (("keep", 0), ("collect", 1), ("keep", 0)):
+        client.predict(SPEAKER_KEY, action, "7", api_name="/control")
+        _, token = client.predict(api_name="/prompt")
+        client.predict(seven(), token, api_name="/send")
+        time.sleep(1.1)
+        new = [f for f in stored() if f not in before]
+        assert len(new) == kept, action
+        before = stored()
+        if kept:
+            with np.load(new[0]) as saved:  # the asked-for digit, the ink, ready for --feedback
+                assert int(saved["label"]) == 7 and saved["image"].shape == (28, 28)
+                assert json.loads(str(saved["ink"]))
+    images, labels = load_corrections(folder)
+    assert len(labels) >= 1 and 7 in labels
+    client.predict(SPEAKER_KEY, "stop", "7", api_name="/control")
