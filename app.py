@@ -7,7 +7,6 @@ Components and wiring only: what a reading is and how it is shown live in `model
 
 import functools
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -41,7 +40,7 @@ try:  # load once, at start-up
     classifier = Classifier()
     samples = load_samples(classifier)
     room = Room(open_store(STAGE.redis_url, STAGE.wall_size),
-                STAGE.speaker_key or secrets.token_urlsafe(9)) if STAGE.enabled else None
+                STAGE.speaker_key) if STAGE.enabled else None
 except (ModelError, FileNotFoundError, StoreError) as error:
     sys.exit(f"error: {error}")
 
@@ -225,9 +224,9 @@ def read_audience(ink: str, token: str, request: gr.Request):
 
 
 @refusing_room_errors
-def send_drawing(ink: str, token: str, request: gr.Request) -> tuple[str, str]:
+def send_drawing(ink: str, token: str, request: gr.Request) -> tuple[str, str, str, str]:
     """Send the visitor's drawing to the stage as the answer to their prompt -> (a note, the
-    pad emptied for the next drawing)."""
+    pad emptied, and the next prompt and its token)."""
     strokes = parse_ink(ink)
     reading = read_digits(classifier, [draw_ink(strokes)])[0]
     entry = room.send(request.session_hash, token, reading)
@@ -238,7 +237,7 @@ def send_drawing(ink: str, token: str, request: gr.Request) -> tuple[str, str]:
                             ink=ink)
         except FeedbackError as error:
             note += f" Not saved: {error}"
-    return note, "[]"
+    return note, "[]", *new_prompt(request)
 
 
 @refusing_room_errors
@@ -352,9 +351,9 @@ if STAGE.enabled:
         sent = gr.Markdown(elem_id="sent")
         audience_page.load(new_prompt, None, [prompt, token], api_name="prompt")
         apad.change(read_audience, [apad, token], [read_as, prompt, token],
-                    trigger_mode="always_last", show_progress="hidden", api_visibility="private")
-        send.click(send_drawing, [apad, token], [sent, apad], api_name="send").then(
-            new_prompt, None, [prompt, token], api_visibility="private")
+                    trigger_mode="always_last", show_progress="hidden", api_name="audience_read",
+                    api_visibility="undocumented")  # callable, for the crowd benchmark
+        send.click(send_drawing, [apad, token], [sent, apad, prompt, token], api_name="send")
 
     with demo.route("Stage", "/stage", show_in_navbar=False) as stage_page:
         with gr.Row(equal_height=False):
@@ -378,8 +377,8 @@ if STAGE.enabled:
         gr.api(speaker_control, api_name="control")
         stage_page.load(stage_invite, None, invitation, api_visibility="private")
         stage_page.load(stage_wall, None, wall, api_visibility="private")
-        gr.Timer(WALL_SECONDS).tick(stage_wall, None, wall, api_name="wall",
-                                    show_progress="hidden")
+        gr.Timer(WALL_SECONDS).tick(stage_wall, None, wall, api_name="wall", queue=False,
+                                    show_progress="hidden")  # never waits behind readings
 
 demo.queue(default_concurrency_limit=4, max_size=256)
 

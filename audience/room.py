@@ -79,9 +79,11 @@ def thumbnail(image: np.ndarray) -> str:
 class Room:
     """The audience's shared state, and every rule about who may change it."""
 
-    def __init__(self, store, speaker_key: str):
+    def __init__(self, store, speaker_key: str = ""):
+        """`speaker_key`: the one to use; without it, the replicas' first random one."""
         self.store = store
-        self.speaker_key = store.shared_key(speaker_key)  # replicas agree on one key
+        self.speaker_key = store.shared_key(speaker_key or secrets.token_urlsafe(9),
+                                            replace=bool(speaker_key))
 
     # ------------------------------------------------------------------------ visitors
     def prompt(self, session: str) -> Prompt:
@@ -107,7 +109,8 @@ class Room:
         return self.prompt(session)
 
     def send(self, session: str, token: str, reading: DigitReading) -> dict:
-        """A visitor's drawing, read, answers their prompt -> the entry put on the wall."""
+        """A visitor's drawing, read, answers their prompt -> the entry put on the wall. An answer
+        that arrives after its round ended still counts for that round, not the next."""
         self._limit("send", session, SENDS_PER_SECOND)
         if reading.probabilities is None:
             raise RoomError("Draw a digit first: the pad is empty.")
@@ -115,9 +118,6 @@ class Room:
         if asked is None or not hmac.compare_digest(asked["session"], session):
             raise RoomError("This prompt was already answered or was never handed out: "
                             "draw again for the new one.")
-        current = self.store.get("round")
-        if asked["round"] and not (current and current["id"] == asked["round"]):
-            raise RoomError("That round has ended: here is a new prompt.")
         entry = {"time": time.time(), "thumb": thumbnail(reading.image), "digit": reading.digit,
                  "confidence": reading.confidence, "round": asked["round"],
                  "asked": asked["digit"], "p_asked": None if asked["digit"] is None

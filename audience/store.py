@@ -55,9 +55,11 @@ class MemoryStore:
         self.prompts = OrderedDict()  # token -> (expiry, prompt)
         self.windows = {}  # "kind:session" -> (second, requests in that second)
 
-    def shared_key(self, key: str) -> str:
-        """The speaker key all replicas use: the first one stored wins."""
+    def shared_key(self, key: str, replace: bool) -> str:
+        """The speaker key all replicas use: `key` if `replace`, else the first one stored."""
         with self.lock:
+            if replace:
+                self.settings["speaker_key"] = key
             return self.settings.setdefault("speaker_key", key)
 
     def get(self, name: str, default=None):
@@ -152,8 +154,8 @@ class RedisStore:
                 time.sleep(attempt)
 
     @reachable
-    def shared_key(self, key: str) -> str:
-        self.redis.set(self.p + "speaker_key", key, nx=True)
+    def shared_key(self, key: str, replace: bool) -> str:
+        self.redis.set(self.p + "speaker_key", key, nx=not replace)
         return self.redis.get(self.p + "speaker_key")
 
     @reachable

@@ -122,13 +122,13 @@ def bench_numbers(rows: list, repeat: int) -> None:
 class Server:
     """`python <script>` on a free port, as a visitor's server would run."""
 
-    def __init__(self, script: str):
+    def __init__(self, script: str, **env):
         from tests.conftest import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = dict(os.environ, GRADIO_SERVER_PORT=str(self.port), GRADIO_ANALYTICS_ENABLED="False",
-                   TF_CPP_MIN_LOG_LEVEL="2")
+                   TF_CPP_MIN_LOG_LEVEL="2", **env)
         self.started = time.perf_counter()
         self.process = subprocess.Popen([sys.executable, script], cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -24,10 +24,11 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 KEY_LINE = re.compile(r"Speaker key: (\S+)")
 
 
-def start_app(port: int, redis_url: str, log) -> subprocess.Popen:
+def start_app(port: int, redis_url: str, log, key: str = "") -> subprocess.Popen:
+    """`python app.py` in audience mode; with no key, each replica makes one, the first stored
+    wins."""
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
-           "DIGITPAD_STAGE": "1", "DIGITPAD_REDIS_URL": redis_url}
-    env.pop("DIGITPAD_SPEAKER_KEY")  # each replica makes one; the first stored wins
+           "DIGITPAD_STAGE": "1", "DIGITPAD_REDIS_URL": redis_url, "DIGITPAD_SPEAKER_KEY": key}
     return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, text=True)
 
@@ -98,7 +99,7 @@ def visit(url: str, k: int) -> int:
     """One visitor through nginx: a prompt, then a 7 -> the drawing's number on the wall."""
     visitor = Client(url, verbose=False)
     _, token = visitor.predict(api_name="/prompt")
-    note, _ = visitor.predict(seven(), token, api_name="/send")
+    note, *_ = visitor.predict(seven(), token, api_name="/send")
     assert "the screen shows your" in note, note
     return k
 
