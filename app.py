@@ -15,7 +15,7 @@ import numpy as np
 
 from audience.room import Room, RoomError, StageSettings, StoreError
 from audience.store import open_store
-from audience.wall import audience_url, invite, stage
+from audience.wall import REFRESH_SECONDS, audience_url, invite, stage
 from model.classifier import Classifier, ModelError
 from model.explain import overlay, saliency
 from model.feedback import FEEDBACK_DIR, FeedbackError, save_correction
@@ -34,7 +34,6 @@ AUTO = "its answer"  # the saliency map explains the model's own answer unless a
 CORRECTIONS = Path(os.environ.get("DIGITPAD_FEEDBACK_DIR", FEEDBACK_DIR))  # visitors' corrections
 ASSETS = ROOT / "assets"
 STAGE = StageSettings.from_env()
-WALL_SECONDS = 1.0  # how often the stage page refreshes its wall
 
 try:  # load once, at start-up
     classifier = Classifier()
@@ -377,7 +376,7 @@ if STAGE.enabled:
         gr.api(speaker_control, api_name="control")
         stage_page.load(stage_invite, None, invitation, api_visibility="private")
         stage_page.load(stage_wall, None, wall, api_visibility="private")
-        gr.Timer(WALL_SECONDS).tick(stage_wall, None, wall, api_name="wall", queue=False,
+        gr.Timer(REFRESH_SECONDS).tick(stage_wall, None, wall, api_name="wall", queue=False,
                                     show_progress="hidden")  # never waits behind readings
 
 demo.queue(default_concurrency_limit=4, max_size=256)

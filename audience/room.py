@@ -19,7 +19,7 @@ from PIL import Image
 
 from audience.store import StoreError
 from model.reading import DigitReading
-from model.spec import NUM_CLASSES
+from model.spec import CLASSES, NUM_CLASSES
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
 PROMPTS_PER_SECOND = 5  # per session: prompts asked for
@@ -135,10 +135,13 @@ class Room:
         if not hmac.compare_digest(str(key or "").encode(), self.speaker_key.encode()):
             raise RoomError("Wrong speaker key: nothing was changed.")
         if action == "start":
+            if digit != "random" and str(digit) not in CLASSES:
+                raise RoomError("A round asks for one digit, 0 to 9, or a random one each.")
             fixed = None if digit == "random" else int(digit)
             self.store.put("round", {"id": secrets.token_hex(6), "digit": fixed,
                                      "started": time.time()})
-            return f"Round started: {'a random digit each' if fixed is None else f'everyone draws a {fixed}'}."
+            asked = "a random digit each" if fixed is None else f"everyone draws a {fixed}"
+            return f"Round started: {asked}."
         if action == "stop":
             self.store.put("round", None)
             return "Round stopped."

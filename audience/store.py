@@ -7,11 +7,11 @@ Both stores keep the same few things, each changed by one atomic step:
 - prompts handed out (one-use tokens) and per-session request counts for rate limiting.
 """
 
+import functools
 import json
 import sys
 import threading
 import time
-import functools
 from collections import OrderedDict
 
 import redis
@@ -195,7 +195,8 @@ class RedisStore:
         pipe.lpush(self.p + "wall", json.dumps(entry)).ltrim(self.p + "wall", 0,
                                                              self.wall_size - 1)
         if entry.get("round"):
-            pipe.hincrby(f"{self.p}confusion:{entry['round']}", f"{entry['asked']},{entry['digit']}")
+            cell = f"{entry['asked']},{entry['digit']}"
+            pipe.hincrby(f"{self.p}confusion:{entry['round']}", cell)
             if entry["digit"] != entry["asked"]:
                 misses = f"{self.p}misses:{entry['round']}"
                 pipe.zadd(misses, {json.dumps(entry): entry["p_asked"]})

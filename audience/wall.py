@@ -8,6 +8,8 @@ import segno
 
 from model.spec import CLASSES
 
+REFRESH_SECONDS = 0.5  # how often the stage page fetches its wall: never 2 s stale under load
+
 
 def audience_url(public_url: str, headers: dict) -> str:
     """The audience page's address: DIGITPAD_PUBLIC_URL if set, else the host the stage was

@@ -4,7 +4,7 @@ Each simulated audience member (a gradio_client Client on its own thread) takes 
 the digit asked for in 2 or 3 strokes at human pace (each stroke's ink goes through the audience
 page's own event), sends it to the stage, and starts again every 5 s. The speaker runs challenge
 rounds (a new one every 20 s, fixed and random digits in turn) and one stage page polls the wall
-each second, as its timer does. The clients share the machine's cores with the server(s).
+as often as its timer does. The clients share the machine's cores with the server(s).
 
 Reports, per crowd: the readings' and sends' p50/p90, errors, and the wall's worst staleness
 (the longest time one wall stayed on screen, from the poll that fetched it to the next one's
@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from audience.wall import REFRESH_SECONDS
 from model.ink import ink_json
 from tests.benchmarks import Server, percentiles
 from training.drawn_digits import STYLES, place, random_pose
 
 CYCLE = 5.0  # seconds between one visitor's drawings
 ROUND = 20.0  # seconds a challenge round lasts
-POLL = 1.0  # the stage page's refresh
 GOAL, STALE = 1.0, 2.0  # served: p90 of readings and sends <= 1 s, the wall never > 2 s stale
 KEY = "crowd-benchmark"
 
@@ -117,7 +117,7 @@ def crowd(url: str, visitors: int, seconds: float, sample=None) -> dict:
         while time.perf_counter() < end:
             start = time.perf_counter()
             timed("walls", stage, api_name="/wall")
-            time.sleep(max(0.0, start + POLL - time.perf_counter()))
+            time.sleep(max(0.0, start + REFRESH_SECONDS - time.perf_counter()))
 
     with ThreadPoolExecutor(visitors + 3) as pool:
         runs = [pool.submit(visitor, k) for k in range(visitors)]

@@ -12,6 +12,7 @@ import pytest
 
 from audience.room import SENDS_PER_SECOND, Room, RoomError
 from audience.store import MISSES_KEPT, MemoryStore, RedisStore, StoreError
+from audience.wall import audience_url, invite, stage
 from model.reading import BLANK, DigitReading
 from model.spec import ROOT
 from tests.conftest import free_port
@@ -141,6 +142,16 @@ def test_a_wrong_speaker_key_changes_nothing(store):
     assert after["round"] == before["round"] and not after["paused"] and not after["collect"]
 
 
+def test_a_round_asks_for_a_digit_or_a_random_one(store):
+    room = Room(store, KEY)
+    for digit in ("10", "x", "", None, "-1", "7.0"):
+        with pytest.raises(RoomError, match="one digit, 0 to 9"):
+            room.control(KEY, "start", digit)
+    with pytest.raises(RoomError, match="Unknown action"):
+        room.control(KEY, "explode")
+    assert room.snapshot()["round"] is None
+
+
 def test_replicas_agree_on_one_speaker_key(store):
     first, second = Room(store), Room(store)  # keys of their own making: the first one wins
     assert first.speaker_key == second.speaker_key and len(first.speaker_key) >= 12
@@ -210,3 +221,28 @@ def test_the_app_names_an_unreachable_redis_at_start_up():
     assert "retrying in 1 s" in run.stderr
     assert f"error: Redis at {url} is unreachable" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_the_qr_code_points_at_the_public_url_or_the_host_the_stage_was_opened_on():
+    assert audience_url("https://digits.example.org/", {"host": "10.0.0.5:7860"}) == \
+        "https://digits.example.org/audience"
+    assert audience_url("", {"host": "10.0.0.5:7860"}) == "http://10.0.0.5:7860/audience"
+    behind_nginx = {"host": "127.0.0.1:7861", "x-forwarded-host": "talk.example.org",
+                    "x-forwarded-proto": "https"}
+    assert audience_url("", behind_nginx) == "https://talk.example.org/audience"
+    shown = invite("https://talk.example.org/audience")
+    assert "<svg" in shown and "talk.example.org/audience" in shown
+    assert invite("https://a.example/audience") != invite("https://b.example/audience")
+
+
+def test_the_wall_shows_thumbnails_figures_and_a_rounds_tally():
+    room = Room(MemoryStore(wall_size=5), KEY)
+    assert "The wall is empty" in stage(room.snapshot())
+    room.control(KEY, "start", "3")
+    for k, digit in enumerate([3, 3, 8]):
+        room.send(f"v{k}", room.prompt(f"v{k}").token, reading(digit, 0.95))
+    shown = stage(room.snapshot())
+    assert '<span class="count">3</span> drawings so far' in shown
+    assert "everyone draws a 3" in shown and "67% right (2 of 3)" in shown
+    assert shown.count('class="drawing right"') == 2 and shown.count('class="drawing wrong"') == 2
+    assert "Most surprising misses" in shown and "p(3) = 1%" in shown

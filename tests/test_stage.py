@@ -15,8 +15,7 @@ from gradio_client import Client
 from model.feedback import load_corrections
 from model.ink import ink_json
 from tests.conftest import SPEAKER_KEY
-from tests.test_browser import (ARGS, CHROMIUM, TOP, inside, open_page, read_top, screenshot,
-                                touch)
+from tests.test_browser import ARGS, CHROMIUM, TOP, inside, open_page, read_top, screenshot, touch
 from training.drawn_digits import STYLES, Pose, place
 
 playwright = pytest.importorskip("playwright.sync_api")
