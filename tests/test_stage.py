@@ -15,7 +15,8 @@ from gradio_client import Client
 from model.feedback import load_corrections
 from model.ink import ink_json
 from tests.conftest import SPEAKER_KEY
-from tests.test_browser import ARGS, CHROMIUM, TOP, inside, open_page, read_top, screenshot, touch
+from tests.test_browser import (TOP, browser, inside, open_page, read_top,  # noqa: F401
+                                screenshot, touch)
 from training.drawn_digits import STYLES, Pose, place
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -75,14 +76,6 @@ def test_bad_audience_input_is_refused_and_the_server_keeps_serving(client):
 
 
 # ---------------------------------------------------------------------------- in a browser
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
 BLANK_CANVAS = """() => {
   const c = document.querySelector('#sketchpad canvas');
   return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.every(v => v === 0);
