@@ -195,45 +195,46 @@ def refusing_room_errors(fn):
         try:
             return fn(*args)
         except (RoomError, StoreError, InputError) as error:
-            raise gr.Error(str(error), title="Not sent") from None
+            raise gr.Error(str(error), title="Refused") from None
     return call
+
+
+def prompt_outputs(prompt) -> tuple[str, str]:
+    """A Prompt -> the audience page's heading and the token it keeps."""
+    return f"## ✏️ {prompt.text}", prompt.token
 
 
 @refusing_room_errors
 def new_prompt(request: gr.Request) -> tuple[str, str]:
     """-> (what to draw, the one-use token that answers it) for this visitor."""
-    prompt = room.prompt(request.session_hash)
-    return f"## ✏️ {prompt.text}", prompt.token
+    return prompt_outputs(room.prompt(request.session_hash))
 
 
 def read_audience(ink: str, token: str, request: gr.Request):
     """An audience pad's ink -> (its reading as a Label, and a new prompt and token if a round
     began or ended since this visitor's prompt was handed out)."""
     try:
-        shown = label(read_digits(classifier, [draw_ink(parse_ink(ink))])[0])
+        answer = label(read_digits(classifier, [draw_ink(parse_ink(ink))])[0])
     except InputError:
-        shown = None
+        answer = None
     try:
         prompt = room.refresh(request.session_hash, token)
     except (RoomError, StoreError):
         prompt = None  # keep the prompt shown; the next stroke asks again
-    if prompt is None:
-        return shown, gr.skip(), gr.skip()
-    return shown, f"## ✏️ {prompt.text}", prompt.token
+    return answer, *(prompt_outputs(prompt) if prompt else (gr.skip(), gr.skip()))
 
 
 @refusing_room_errors
 def send_drawing(ink: str, token: str, request: gr.Request) -> tuple[str, str, str, str]:
     """Send the visitor's drawing to the stage as the answer to their prompt -> (a note, the
     pad emptied, and the next prompt and its token)."""
-    strokes = parse_ink(ink)
-    reading = read_digits(classifier, [draw_ink(strokes)])[0]
+    drawing = draw_ink(parse_ink(ink))
+    reading = read_digits(classifier, [drawing])[0]
     entry = room.send(request.session_hash, token, reading)
     note = f"📺 Sent: the screen shows your **{entry['digit']}** ({entry['confidence']:.0%})."
     if entry["asked"] is not None and room.collecting():
         try:
-            save_correction(draw_ink(strokes), reading.image, entry["asked"], folder=CORRECTIONS,
-                            ink=ink)
+            save_correction(drawing, reading.image, entry["asked"], folder=CORRECTIONS, ink=ink)
         except FeedbackError as error:
             note += f" Not saved: {error}"
     return note, "[]", *new_prompt(request)

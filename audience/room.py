@@ -114,8 +114,10 @@ class Room:
         self._limit("send", session, SENDS_PER_SECOND)
         if reading.probabilities is None:
             raise RoomError("Draw a digit first: the pad is empty.")
-        asked = self.store.redeem(str(token)) if token else None
-        if asked is None or not hmac.compare_digest(asked["session"], session):
+        held = self.store.peek(str(token)) if token else None  # another's token stays theirs
+        mine = held is not None and hmac.compare_digest(held["session"], session)
+        asked = self.store.redeem(str(token)) if mine else None
+        if asked is None:
             raise RoomError("This prompt was already answered or was never handed out: "
                             "draw again for the new one.")
         entry = {"time": time.time(), "thumb": thumbnail(reading.image), "digit": reading.digit,
