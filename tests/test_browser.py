@@ -286,6 +286,7 @@ def test_a_phone_draws_with_a_finger_and_the_page_stays_put(browser, app_url, re
                      has_touch=True, is_mobile=True, device_scale_factor=3)
     assert inside(page.locator("#sketchpad canvas").bounding_box(), 390, 844)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    assert not page.get_by_role("link", name="Home").is_visible()  # no menu above the pad
     touch(page, place(STYLES[3][0], Pose(height=560, x=400, y=420)))
     assert read_top(page, "3") == "3"
     assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0]
