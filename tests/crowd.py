@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.ink import ink_json
-from tests.benchmarks import APPS, Server, percentiles
+from tests.benchmarks import APPS, Server, percentiles, visitor_client
 from training.drawn_digits import STYLES, place, random_pose
 
 CYCLE = 5.0  # seconds between one visitor's digits
@@ -65,9 +65,7 @@ def digits(rng: np.random.Generator) -> list[list[str]]:
 
 def crowd(url: str, visitors: int, seconds: float, sample=None) -> dict:
     """`visitors` drawing for `seconds` -> {"latencies", "errors", "readings"}."""
-    from gradio_client import Client
-
-    clients = [Client(url, verbose=False) for _ in range(visitors)]
+    clients = [visitor_client(url) for _ in range(visitors)]
     latencies, errors, lock = [], [], threading.Lock()
     end = time.perf_counter() + seconds
 

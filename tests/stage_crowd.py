@@ -24,7 +24,7 @@ import numpy as np
 
 from audience.wall import REFRESH_SECONDS
 from model.ink import ink_json
-from tests.benchmarks import Server, percentiles
+from tests.benchmarks import Server, percentiles, visitor_client
 from training.drawn_digits import STYLES, place, random_pose
 
 CYCLE = 5.0  # seconds between one visitor's drawings
@@ -69,9 +69,7 @@ def strokes_of(digit: int, rng: np.random.Generator) -> list[str]:
 
 def crowd(url: str, visitors: int, seconds: float, sample=None) -> dict:
     """The audience, the speaker and one stage page for `seconds` -> their figures."""
-    from gradio_client import Client
-
-    clients = [Client(url, verbose=False) for _ in range(visitors + 2)]
+    clients = [visitor_client(url) for _ in range(visitors + 2)]
     speaker, stage = clients[-2:]
     figures = {"read": [], "send": [], "errors": [], "walls": []}
     lock = threading.Lock()
