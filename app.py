@@ -318,9 +318,11 @@ with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
         gr.Markdown(model_card(classifier.metadata) + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
 
     outputs = [shown_label, bars, picture, note, reading]
+    # One batch at a time: under load, readings wait and batch up rather than fight over the
+    # cores. Callable (undocumented) for the crowd benchmark.
     pad.change(read_pads, [pad, why, focus], outputs, batch=True, max_batch_size=8,
-               trigger_mode="always_last", show_progress="hidden", api_name="draw",
-               api_visibility="undocumented")  # callable, for the crowd benchmark
+               concurrency_limit=1, trigger_mode="always_last", show_progress="hidden",
+               api_name="draw", api_visibility="undocumented")
     save.click(correct, [pad, reading, meant], thanks, api_visibility="private")
     for control in (why, focus):
         control.change(preview, [reading, why, focus], picture, api_visibility="private",
@@ -380,9 +382,13 @@ if STAGE.enabled:
         gr.Timer(REFRESH_SECONDS).tick(stage_wall, None, wall, api_name="wall", queue=False,
                                     show_progress="hidden")  # never waits behind readings
 
+# After every event Gradio tabulates its last 10,000 events with pandas, for a monitoring page
+# this app turns off, and the cost grows with the count: keep a few, tabulate rarely.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000")
 demo.queue(default_concurrency_limit=4, max_size=256)
 
-LAUNCH = dict(max_file_size="10mb", css=CSS,  # tests launch with these too
+LAUNCH = dict(max_file_size="10mb", css=CSS, enable_monitoring=False,  # tests use these too
               theme=gr.themes.Soft(primary_hue="orange", secondary_hue="slate"))
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 event with the same inputs, outputs and queue settings, answered with constants. The benchmarks
 run it beside the app."""
 
+import os
+
 import gradio as gr
 import numpy as np
 import pandas as pd
@@ -34,9 +36,12 @@ with gr.Blocks(title="trivial", analytics_enabled=False) as demo:
     outputs = [gr.Label(), gr.BarPlot(None, x="digit", y="probability", color="reading"),
                gr.Image(format="png"), gr.Markdown(), gr.State(None)]
     pad.change(draw, [pad, why, focus], outputs, batch=True, max_batch_size=8,
-               trigger_mode="always_last", api_name="draw", api_visibility="undocumented")
+               concurrency_limit=1, trigger_mode="always_last", api_name="draw",
+               api_visibility="undocumented")
     gr.api(classify, api_name="classify")
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")  # as app.py's queue
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000")
     demo.queue(default_concurrency_limit=4, max_size=256)
 
 if __name__ == "__main__":
-    demo.launch(max_file_size="10mb")
+    demo.launch(max_file_size="10mb", enable_monitoring=False)
