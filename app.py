@@ -35,6 +35,11 @@ CORRECTIONS = Path(os.environ.get("DIGITPAD_FEEDBACK_DIR", FEEDBACK_DIR))  # vis
 ASSETS = ROOT / "assets"
 STAGE = StageSettings.from_env()
 
+# A reading is a few small images: one thread per TensorFlow op is as fast, and leaves the
+# other cores to the web server instead of to threads that spin between ops.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+
 try:  # load once, at start-up
     classifier = Classifier()
     samples = load_samples(classifier)
