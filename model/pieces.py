@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage
 
 from model.ink import draw_ink
-from model.preprocess import coarse_ink, ink_components, to_emnist
+from model.preprocess import coarse_ink, to_emnist
 from model.spec import BRUSH_WIDTH
 
 WORK_HEIGHT = 40  # px: the line's height while it is deslanted and cut
@@ -27,13 +27,12 @@ def span(extents: np.ndarray) -> tuple[float, float, float, float]:
     return (extents[:, 0].min(), extents[:, 1].min(), extents[:, 2].max(), extents[:, 3].max())
 
 
-def ink_pieces(ink: np.ndarray):
-    """(H, W) ink -> its pieces, left to right: ((n, 4) deslanted ink extents (left, top,
-    right, bottom), the line's height and the stroke width in the same px, (n + 1,) the ink a
-    digit boundary before each piece cuts (in strokes) and (n + 1,) whether a seam made that
-    boundary, and crop(first, stop) -> ((28, 28) image of pieces first..stop-1 or None, their
-    box in the drawing's pixels))."""
-    step = _work_step(ink)
+def ink_pieces(ink: np.ndarray, step: int):
+    """(H, W) ink, shrunk by `step` (`work_step`) while it is cut -> its pieces, left to
+    right: ((n, 4) deslanted ink extents (left, top, right, bottom), the line's height and the
+    stroke width in the same px, (n + 1,) the ink a digit boundary before each piece cuts (in
+    strokes) and (n + 1,) whether a seam made that boundary, and crop(first, stop) -> ((28, 28)
+    image of pieces first..stop-1 or None, their box in the drawing's pixels))."""
     mask = coarse_ink(ink, step)
     shifts = _shifts(mask.shape[0], estimate_slant(mask))
     sheared = _shear(mask, shifts)
@@ -78,9 +77,8 @@ def ink_pieces(ink: np.ndarray):
     return extents, line, stroke, cuts, sewn, crop
 
 
-def stroke_pieces(ink: np.ndarray, strokes: list[np.ndarray]):
-    """Ink and the strokes it was drawn from -> as `ink_pieces`, a piece per stroke."""
-    step = _work_step(ink)
+def stroke_pieces(ink: np.ndarray, strokes: list[np.ndarray], step: int):
+    """Ink, the strokes it was drawn from and `step` -> as `ink_pieces`, a piece per stroke."""
     slant = estimate_slant(coarse_ink(ink, step))
     centre = ink.shape[0] / 2
     half = BRUSH_WIDTH / 2
@@ -102,9 +100,9 @@ def stroke_pieces(ink: np.ndarray, strokes: list[np.ndarray]):
             np.zeros(len(strokes) + 1, bool), crop)
 
 
-def _work_step(ink: np.ndarray) -> int:
-    """The shrink factor that makes the line about WORK_HEIGHT px tall."""
-    _, components, scale = ink_components(ink)
+def work_step(components: dict, scale: int) -> int:
+    """The ink's parts, as `model.preprocess.ink_components` gives them -> the shrink factor
+    that makes the line about WORK_HEIGHT px tall."""
     line = max(b[0].stop - b[0].start for b in components.values()) * scale
     return max(1, int(line // WORK_HEIGHT))
 

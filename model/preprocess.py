@@ -123,12 +123,13 @@ def to_emnist(ink: np.ndarray, box: tuple[slice, slice] | None = None) -> np.nda
     return frame(ndimage.gaussian_filter(strokes, BLUR_SIGMA))
 
 
-def find_ink(ink: np.ndarray) -> tuple[slice, slice] | None:
+def find_ink(ink: np.ndarray, parts: tuple | None = None) -> tuple[slice, slice] | None:
     """(H, W) ink (as `to_emnist`) -> the bounding box of its ink, specks left out; None if blank.
 
     Works on a max-pooled copy at most FIND_SIZE px long, so it costs little at any size.
+    `parts`: what `ink_components(ink)` returns, when the caller already has it.
     """
-    _, components, scale = ink_components(ink)
+    _, components, scale = ink_components(ink) if parts is None else parts
     boxes = list(components.values())
     if not boxes:
         return None

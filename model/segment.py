@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.pieces import LONGEST, ink_pieces, span, stroke_pieces
-from model.preprocess import find_ink, to_emnist
+from model.pieces import LONGEST, ink_pieces, span, stroke_pieces, work_step
+from model.preprocess import find_ink, ink_components, to_emnist
 
 MOST_PIECES = 64  # with more pieces than this, each is read as a digit on its own
 # The prior, in units of log-probability (chosen on numbers and single digits drawn with other
@@ -86,11 +86,13 @@ def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Cand
     `strokes`, when the ink was drawn from them (`model.ink.draw_ink`), are its pieces, in
     the order they were drawn.
     """
-    found = find_ink(ink)
+    parts = ink_components(ink)
+    found = find_ink(ink, parts)
     if found is None:
         return None
-    extents, line, stroke, cuts, sewn, crop = (stroke_pieces(ink, strokes) if strokes
-                                               else ink_pieces(ink))
+    step = work_step(*parts[1:])
+    extents, line, stroke, cuts, sewn, crop = (stroke_pieces(ink, strokes, step) if strokes
+                                               else ink_pieces(ink, step))
     unit = max(line - stroke, 1.0)  # the line's height, its ink less a stroke
     extents, stroke = extents / unit, stroke / unit
     pieces = len(extents)
