@@ -158,6 +158,11 @@ class Server:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(next(l for l in status.splitlines() if l.startswith("VmRSS")).split()[1]) / 1024
 
+    def cpu_seconds(self) -> float:
+        """The server's CPU time so far, user and system."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)

@@ -107,9 +107,12 @@ def main(argv=None) -> int:
         try:
             server.first_answer(str(_blank_png()))
             for visitors in config.visitors:
+                cpu = server.cpu_seconds()
                 result = crowd(server.url, visitors, config.seconds)
+                cpu = (server.cpu_seconds() - cpu) / max(1, len(result["latencies"]))
                 p50, p90, _ = percentiles(result["latencies"])
-                rows.append((name, visitors, len(result["latencies"]), p50, p90, result["errors"]))
+                rows.append((name, visitors, len(result["latencies"]), p50, p90, result["errors"],
+                             cpu))
                 print(*rows[-1], *result["first_error"], flush=True)
                 if p90 <= GOAL * 1000 and result["errors"] == 0:
                     served[name] = visitors
@@ -132,9 +135,11 @@ def main(argv=None) -> int:
                       f"({(rss[-1][1] - first) / first:+.1%} after the first minute)", flush=True)
         finally:
             server.stop()
-    print("\n| app | visitors | readings | p50 | p90 | errors |\n|---|---|---|---|---|---|")
-    for name, visitors, count, p50, p90, errors in rows:
-        print(f"| {name} | {visitors} | {count} | {p50:.0f} ms | {p90:.0f} ms | {errors} |")
+    print("\n| app | visitors | readings | p50 | p90 | errors | server CPU per reading |\n"
+          "|---|---|---|---|---|---|---|")
+    for name, visitors, count, p50, p90, errors, cpu in rows:
+        print(f"| {name} | {visitors} | {count} | {p50:.0f} ms | {p90:.0f} ms | {errors} | "
+              f"{cpu * 1000:.1f} ms |")
     for name in dict(APPS):
         print(f"largest crowd served ({name}): {served.get(name, 0)} visitors")
     return 0

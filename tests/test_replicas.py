@@ -57,7 +57,7 @@ def start_nginx(folder, port: int, replicas: list[int]) -> subprocess.Popen:
     (folder / "nginx.conf").write_text(f"""
 pid {folder}/nginx.pid;
 error_log {folder}/error.log;
-events {{}}
+events {{ worker_connections 4096; }}  # each visitor holds up to 4: to it and to its replica
 http {{
     log_format replica '$request_uri $upstream_addr $status';
     access_log {folder}/access.log replica;
