@@ -33,6 +33,10 @@ class Classifier:
             import tensorflow as tf
 
             self._saved = tf.saved_model.load(str(self.folder / SAVED_MODEL))  # keep it alive
+            # Its one traced graph, called directly: the restored function would first match
+            # every call's arguments against its signatures, which costs a small batch dearly.
+            self._forward = self._saved.serve.get_concrete_function(
+                tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.float32))
             self.probabilities(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE), np.float32))  # warm up
         except Exception as error:  # corrupt protobuf, missing variables, bad JSON, ...
             detail = " ".join(str(error).split())[:200]  # one line, whatever TensorFlow says
@@ -47,12 +51,8 @@ class Classifier:
         images = np.asarray(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
         if len(images) == 0:
             return np.zeros((0, len(CLASSES)), np.float32)
-        return np.concatenate([np.asarray(self._saved.serve(images[i:i + BATCH]))
+        return np.concatenate([np.asarray(self._forward(images[i:i + BATCH]))
                                for i in range(0, len(images), BATCH)])
-
-    def serve(self, images):
-        """The SavedModel's own function: (N, 28, 28) float32 tensor -> (N, 10) tensor."""
-        return self._saved.serve(images)
 
     @functools.cached_property
     def gradient(self):
