@@ -17,7 +17,7 @@ WORK_HEIGHT = 40  # px: the line's height while it is deslanted and cut
 SLANTS = np.linspace(-0.6, 0.6, 49)  # shears tried (x moves by slant * height above the centre)
 LONGEST = 3  # pieces in one digit at most
 SPECK = 0.1  # a part smaller than this share of the line's height is no piece of its own
-CUT_FROM = 0.35  # parts wider than this (in line heights) are cut at their profile's minima
+CUT_FROM = 0.2  # parts wider than this (in line heights; two touching 1s are) are cut at minima
 MARGIN = 0.08  # ... no closer than this to their sides
 BAND = 0.15  # a seam strays at most this far from its minimum
 

@@ -54,8 +54,8 @@ def figures(right: collections.Counter, per_kind: int) -> str:
 
 # ---------------------------------------------------------------------------- the test sets
 def test_numbers_written_on_the_pad_are_read(classifier):
-    """500 numbers of 2-6 digits in the pad's strokes: spaced, touching, overlapping, slanted.
-    Measured: 499 of 500 exact."""
+    """500 numbers of 2-6 digits in the pad's strokes: spaced, touching, overlapping, slanted
+    (figures in docs/benchmarks.md)."""
     numbers = written_numbers(125, seed=2026, pad=True)
 
     def read(number):
@@ -69,19 +69,18 @@ def test_numbers_written_on_the_pad_are_read(classifier):
 
 
 def test_numbers_in_images_are_read(classifier):
-    """The same kinds of numbers as pictures, 2-10 digits, with no strokes to go by. Measured:
-    spaced 125, touching 108, overlapping 38, slanted 121 of 125: digits whose inks cross are
-    beyond a cut through a picture."""
+    """The same kinds of numbers as pictures, 2-10 digits, with no strokes to go by: digits
+    whose inks cross are beyond a cut through a picture, so the floors are lower."""
     numbers = written_numbers(125, seed=2026)
     right = read_by_kind(numbers, lambda number: read_number(classifier, number.image()).number)
     FIGURES["numbers in images"] = figures(right, 125)
-    assert right["spaced"] >= 123 and right["slanted"] >= 118
-    assert right["touching"] >= 103 and right["overlapping"] >= 33
+    assert right["spaced"] >= 123 and right["slanted"] >= 119
+    assert right["touching"] >= 106 and right["overlapping"] >= 33
 
 
 def test_upright_spaced_numbers_of_one_to_ten_digits_are_read(classifier):
     """100 numbers: 1-10 digits, gaps from touching to wide, sizes, slants, brushes and
-    multi-stroke styles vary. Measured: 99 read exactly."""
+    multi-stroke styles vary."""
     rng = np.random.default_rng(5)
     read = 0
     for _ in range(100):
