@@ -37,7 +37,8 @@ OVERLAP = 20.0  # a digit reaching d line heights past its neighbour's centre co
 PER_STROKE_CUT = 0.5  # a cut through ink costs this per stroke width it goes through
 ONE_DIGIT = 0.5  # the whole drawing as one digit costs this less: splitting a digit is the
 #                 worse mistake, and one digit the commonest drawing
-HOPELESS = 3.0  # a reading whose prior costs more is not considered: none that did was read
+HOPELESS = 3.0  # a reading whose prior costs more is not considered (none that did was read);
+#                where every reading does, one costing this much more than the cheapest
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,6 @@ def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Cand
     priced[0, pieces] = digit_cost(extents, stroke, sewn, 0, pieces) - ONE_DIGIT
     # Frame and classify only candidates in a reading whose prior alone is not hopeless.
     useful = _useful(priced, extents, stroke, cuts, pieces)
-    if (0, pieces) not in useful and not _covered(useful, pieces):
-        useful.append((0, pieces))
     images, boxes, runs, costs = [], [], [], []
     for first, stop in sorted(useful):
         if (first, stop) == (0, pieces):
@@ -144,7 +143,7 @@ def pair_cost(a, b, stroke: float) -> float:
 
 
 def _useful(priced: dict, pieces: np.ndarray, stroke: float, cuts: np.ndarray, n: int) -> list:
-    """Runs {(first, stop): cost} -> those in some reading whose prior costs at most HOPELESS."""
+    """Runs {(first, stop): cost} -> those in some reading whose prior is not hopeless."""
     spans = {run: span(pieces[run[0]:run[1]]) for run in priced}
     ahead, behind = {}, {}  # the least prior of readings of [0, first] and of [stop, n]
     for run in sorted(priced):
@@ -163,14 +162,9 @@ def _useful(priced: dict, pieces: np.ndarray, stroke: float, cuts: np.ndarray, n
                      for other in behind if other[0] == run[1]]
             if after:
                 behind[run] = min(after) + priced[run] + PER_STROKE_CUT * cuts[run[1]]
-    return [run for run in priced if run in ahead and run in behind
-            and ahead[run] + behind[run] - priced[run] <= HOPELESS]
+    total = {run: ahead[run] + behind[run] - priced[run] for run in priced
+             if run in ahead and run in behind}
+    least = min(total.values(), default=0.0)
+    limit = HOPELESS if least <= HOPELESS else least + HOPELESS
+    return [run for run, cost in total.items() if cost <= limit]
 
-
-def _covered(runs: list, pieces: int) -> bool:
-    """Whether consecutive runs lead from piece 0 to the last: a reading without the whole."""
-    reached = {0}
-    for first, stop in sorted(runs):
-        if first in reached:
-            reached.add(stop)
-    return pieces in reached

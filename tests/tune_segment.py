@@ -1,9 +1,11 @@
-"""Choose the number reader's prior:  python -m tests.tune_segment [--trials 300]
+"""Choose the number reader's prior:  python -m tests.tune_segment [--trials 300] [--ceiling]
 
 Builds the candidates of numbers and single digits drawn with the tuning seeds (never the test
 set's 2026, 2017 and 5), as pictures and as the pad's strokes, classifies them once, then
 prints how many numbers some candidate path spells at all, the shipped prior's figures, and
-the best settings of a random search over the prior's weights (`model/segment.py`). Not a test.
+the best settings of a random search over the prior's weights (`model/segment.py`). With
+--ceiling it first prints how many of the pictures the network reads when they are cut
+between digits by a cut that knows each digit's own ink. Not a test.
 """
 
 import argparse
@@ -16,11 +18,14 @@ import numpy as np
 from model import segment
 from model.classifier import Classifier
 from model.ink import draw_ink
+from model.preprocess import to_emnist
 from training.drawn_digits import (
     STYLES,
     WrittenNumber,
+    ink,
     random_pose,
     render,
+    render_many,
     written_numbers,
 )
 
@@ -36,6 +41,7 @@ WEIGHTS = {  # name -> a random draw of it
 class Config:
     trials: int = 300  # random settings of the weights to try
     seed: int = 0  # of the search
+    ceiling: bool = False  # also read the pictures cut by a cut that knows each digit's ink
 
 
 def parse_args(argv=None) -> Config:
@@ -43,6 +49,8 @@ def parse_args(argv=None) -> Config:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=Config.trials, help="settings to try")
     parser.add_argument("--seed", type=int, default=Config.seed, help="seed of the search")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also read the pictures cut where each digit's own ink says")
     return Config(**vars(parser.parse_args(argv)))
 
 
@@ -71,6 +79,28 @@ def lattices(classifier) -> tuple[list, list]:
                 singles.append(read(draw_ink(strokes), strokes))
                 singles.append(read(render(style, pose)["layers"][0][..., 3]))
     return numbers, singles
+
+
+def cut_ceiling(classifier) -> collections.Counter:
+    """-> the tuning seeds' pictures read exactly, by kind, when each row of ink is split
+    between neighbours where the fewest of either's own pixels (each digit drawn alone) fall
+    on the wrong side: about the most that cutting a picture into digits can give the network."""
+    right = collections.Counter()
+    for number in written_numbers(60, seed=7) + written_numbers(60, seed=8):
+        drawing = number.image()
+        own = [ink(render_many([one], number.size)) > 0 for one in number.drawings]
+        edges = [np.zeros(len(drawing), int)]
+        for a, b in zip(own, own[1:]):  # in each row, a's pixels at or after x + b's before x
+            wrong = np.cumsum(a[:, ::-1], axis=1)[:, ::-1] + np.cumsum(b, axis=1) - b
+            edges.append(np.maximum(edges[-1], wrong.argmin(axis=1)))  # never left of the last
+        edges.append(np.full(len(drawing), drawing.shape[1]))
+        x = np.arange(drawing.shape[1])
+        crops = [to_emnist(np.where((x >= start[:, None]) & (x < stop[:, None]), drawing, 0))
+                 for start, stop in zip(edges, edges[1:])]
+        if all(crop is not None for crop in crops):
+            read = classifier.probabilities(np.stack(crops)).argmax(axis=1)
+            right[number.kind] += read.tolist() == list(number.digits)
+    return right
 
 
 def spelled(text: str, found, probabilities) -> bool:
@@ -106,7 +136,10 @@ def repriced(found) -> np.ndarray:
 def main(argv=None) -> int:
     config = parse_args(argv)
     shipped = {name: getattr(segment, name) for name in WEIGHTS}
-    numbers, singles = lattices(Classifier())
+    classifier = Classifier()
+    if config.ceiling:
+        print("pictures cut where each digit's own ink says:", dict(cut_ceiling(classifier)))
+    numbers, singles = lattices(classifier)
     reachable = collections.Counter(kind for kind, text, found, p in numbers
                                     if spelled(text, found, p))
     print("spelled by some path:", dict(reachable))
