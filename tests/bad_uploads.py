@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.drawn_digits import STYLES, Pose, render
+from training.drawn_digits import STYLES, Pose, paper, render
 
 
 def digit_photo(digit: int = 4) -> Image.Image:
     """A drawn digit as an RGB image: dark ink on white."""
-    return Image.fromarray(render(STYLES[digit][0], Pose(height=420, brush=28))["composite"]).convert("RGB")
+    return Image.fromarray(paper(render(STYLES[digit][0], Pose(height=420, brush=28)))).convert("RGB")
 
 
 def _png(image: Image.Image, **options) -> bytes:

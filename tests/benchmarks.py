@@ -63,12 +63,12 @@ def timed(fn, repeat: int) -> list[float]:
 def bench_preprocessing(rows: list, repeat: int) -> None:
     from model.ink import draw_ink, ink_json, parse_ink
     from model.preprocess import from_array, to_emnist
-    from training.drawn_digits import STYLES, Pose, place, render
+    from training.drawn_digits import STYLES, Pose, paper, place, render
 
     text = ink_json([np.column_stack([s, np.arange(len(s))])
                      for s in place(STYLES[3][0], Pose(height=520))])
-    photo = np.asarray(render(STYLES[3][0], Pose(height=2400, aspect=0.6, x=2000, y=1500,
-                                                 brush=120), canvas=4000)["composite"])[:3000, :, :3]
+    photo = paper(render(STYLES[3][0], Pose(height=2400, aspect=0.6, x=2000, y=1500, brush=120),
+                         canvas=4000))[:3000]
     for name, fn in (("ink JSON -> 800x800 drawing", lambda: draw_ink(parse_ink(text))),
                      ("ink JSON -> 28x28", lambda: to_emnist(draw_ink(parse_ink(text)))),
                      ("preprocess 4000x3000 photo", lambda: from_array(photo))):
@@ -103,7 +103,7 @@ def bench_numbers(rows: list, repeat: int) -> None:
 
     classifier = Classifier()
     poses, size = number_poses([1, 9, 8, 4], np.random.default_rng(0), 250, 0.2, brush=24)
-    ink = render_many(poses, size)["layers"][0][..., 3]
+    ink = render_many(poses, size)
     p50 = percentiles(timed(lambda: read_number(classifier, ink), repeat // 4 + 1))[0]
     rows.append((f"read a 4-digit number ({size[0]}x{size[1]} picture)", f"p50 {p50:.1f} ms", ""))
     for pad in (False, True):

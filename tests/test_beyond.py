@@ -45,7 +45,7 @@ def test_saliency_for_another_digit_shows_what_speaks_against_it(classifier):
 # ---------------------------------------------------------------------------- feedback
 def test_corrections_are_stored_atomically_and_read_back(tmp_path):
     image = np.random.default_rng(0).random((28, 28)).astype(np.float32)
-    drawing = render(STYLES[4][0], Pose())["composite"]
+    drawing = render(STYLES[4][0], Pose())  # the pad's ink, as the app stores it
     path = save_correction(drawing, image, 4, folder=tmp_path, ink="[[[1,2,0]]]")
     assert path.parent == tmp_path and path.name.endswith("-4.npz")
     assert not list(tmp_path.glob(".*"))  # no temporary file left
@@ -53,7 +53,7 @@ def test_corrections_are_stored_atomically_and_read_back(tmp_path):
     np.testing.assert_array_equal(images[0], image)
     assert labels.tolist() == [4]
     with np.load(path) as data:
-        assert data["drawing"].shape == (800, 800, 4) and str(data["ink"]) == "[[[1,2,0]]]"
+        assert data["drawing"].shape == (800, 800) and str(data["ink"]) == "[[[1,2,0]]]"
 
 
 @pytest.mark.parametrize("label", [-1, 10, "../../etc/passwd", "4; rm -rf /", None])

@@ -9,7 +9,7 @@ import pytest
 from model.ink import draw_ink, ink_json, parse_ink
 from model.preprocess import InputError, to_emnist
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE
-from training.drawn_digits import STYLES, Pose, ink, place, render
+from training.drawn_digits import STYLES, Pose, place, render
 
 
 def strokes_of(digit: int, pose: Pose, style: int = 0) -> list[np.ndarray]:
@@ -46,7 +46,7 @@ def test_the_network_sees_what_it_would_see_from_a_sketchpad(digit):
         for pose in (Pose(height=520, x=400, y=400, brush=BRUSH_WIDTH),
                      Pose(height=260, x=250, y=560, slant=0.2, brush=BRUSH_WIDTH)):
             strokes = strokes_of(digit, pose, style)
-            sketched = to_emnist(ink(render(STYLES[digit][style], pose)))
+            sketched = to_emnist(render(STYLES[digit][style], pose))
             np.testing.assert_array_equal(to_emnist(draw_ink(strokes)), sketched)
             sent = to_emnist(draw_ink(parse_ink(ink_json(strokes))))  # rounded to 0.1 px
             assert np.abs(sent - sketched).mean() < 0.005, (digit, style)

@@ -21,8 +21,8 @@ from training.drawn_digits import (
     STYLES,
     WrittenNumber,
     drawn_set,
-    ink,
     number_poses,
+    paper,
     random_pose,
     render_many,
     written_number,
@@ -35,7 +35,7 @@ def classifier():
     return Classifier()
 
 
-def drawn_number(digits, seed=0, gap=0.2, slant=0.0, height=220.0, brush=18.0) -> dict:
+def drawn_number(digits, seed=0, gap=0.2, slant=0.0, height=220.0, brush=18.0) -> np.ndarray:
     poses, size = number_poses(digits, np.random.default_rng(seed), height, gap, slant, brush)
     return render_many(poses, size)
 
@@ -88,7 +88,7 @@ def test_upright_spaced_numbers_of_one_to_ten_digits_are_read(classifier):
         poses, size = number_poses(digits, rng, height=rng.uniform(120, 300),
                                    gap=rng.uniform(-0.03, 0.35), slant=rng.uniform(-0.15, 0.15),
                                    brush=rng.uniform(8, 30))
-        number = read_number(classifier, render_many(poses, size)["layers"][0][..., 3]).number
+        number = read_number(classifier, render_many(poses, size)).number
         read += number == "".join(map(str, digits))
     FIGURES["upright numbers (1-10 digits)"] = f"{read}/100 exact"
     assert read >= 97
@@ -98,8 +98,7 @@ def test_no_drawn_digit_is_split(classifier):
     """Every style of every digit, 12 poses each, as a picture and as the pad's strokes: each
     reads as one digit, framed from all its ink exactly as a single digit is."""
     rng = np.random.default_rng(2017)
-    for sketch, digit in drawn_set():
-        drawing = ink(sketch)
+    for drawing, digit in drawn_set():
         reading = read_drawings(classifier, [drawing])[0]
         assert isinstance(reading, DigitReading), digit
         np.testing.assert_array_equal(reading.image, to_emnist(drawing))
@@ -119,7 +118,7 @@ def test_digits_are_ordered_left_to_right_and_boxed_in_the_drawing(classifier):
     # a 4, 5 and 7 of two strokes each, written right to left
     poses, size = number_poses([4, 5, 7], np.random.default_rng(1), 250, 0.25, brush=20)
     poses = [(STYLES[d][1], pose) for d, (_, pose) in zip([4, 5, 7], poses)]
-    drawing = render_many(poses[::-1], size)["layers"][0][..., 3]
+    drawing = render_many(poses[::-1], size)
     reading = read_number(classifier, drawing)
     assert reading.number == "457"
     boxes = [digit.box for digit in reading.digits]
@@ -140,8 +139,7 @@ def test_a_slanted_number_reports_boxes_in_the_original_drawing(classifier):
 
 
 def test_touching_digits_are_cut_apart(classifier):
-    sketch = drawn_number([3, 8], gap=-0.02, seed=2)
-    assert read_number(classifier, sketch["layers"][0][..., 3]).number == "38"
+    assert read_number(classifier, drawn_number([3, 8], gap=-0.02, seed=2)).number == "38"
 
 
 def test_a_pair_too_crossed_to_cut_leaves_the_other_digits_read(classifier):
@@ -167,7 +165,7 @@ def slanted_touching(pad: bool = False) -> WrittenNumber:
 
 def test_read_number_endpoint(app_url, tmp_path):
     path = tmp_path / "number.png"
-    Image.fromarray(drawn_number([1, 9, 8, 4])["composite"]).convert("RGB").save(path)
+    Image.fromarray(paper(drawn_number([1, 9, 8, 4]))).save(path)
     result = Client(app_url, verbose=False).predict(handle_file(str(path)), api_name="/read_number")
     assert result["number"] == "1984"
     assert [d["digit"] for d in result["digits"]] == [1, 9, 8, 4]
@@ -196,7 +194,7 @@ def test_the_pad_reads_a_slanted_touching_number(app_url):
 
 def test_cli_reads_numbers(tmp_path):
     path = tmp_path / "year.png"
-    Image.fromarray(drawn_number([2, 0, 2, 6], seed=3)["composite"]).convert("RGB").save(path)
+    Image.fromarray(paper(drawn_number([2, 0, 2, 6], seed=3))).save(path)
     result = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json", str(path)],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0

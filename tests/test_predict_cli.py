@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from model.spec import ROOT
-from training.drawn_digits import STYLES, Pose, render
+from training.drawn_digits import STYLES, Pose, paper, render
 
 
 def run(*args) -> subprocess.CompletedProcess:
@@ -22,7 +22,7 @@ def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("images")
     paths = {}
     for digit in range(10):
-        composite = render(STYLES[digit][0], Pose(height=480, brush=30))["composite"]
+        composite = paper(render(STYLES[digit][0], Pose(height=480, brush=30)))
         path = folder / f"digit{digit}.{'png' if digit % 2 else 'jpg'}"
         Image.fromarray(composite).convert("RGB").save(path)
         paths[digit] = path

@@ -22,7 +22,6 @@ from model.preprocess import to_emnist
 from training.drawn_digits import (
     STYLES,
     WrittenNumber,
-    ink,
     random_pose,
     render,
     render_many,
@@ -77,7 +76,7 @@ def lattices(classifier) -> tuple[list, list]:
                 pose = random_pose(rng)
                 strokes = WrittenNumber((digit,), "spaced", ((style, pose),), (800, 800)).ink()
                 singles.append(read(draw_ink(strokes), strokes))
-                singles.append(read(render(style, pose)["layers"][0][..., 3]))
+                singles.append(read(render(style, pose)))
     return numbers, singles
 
 
@@ -88,7 +87,7 @@ def cut_ceiling(classifier) -> collections.Counter:
     right = collections.Counter()
     for number in written_numbers(60, seed=7) + written_numbers(60, seed=8):
         drawing = number.image()
-        own = [ink(render_many([one], number.size)) > 0 for one in number.drawings]
+        own = [render_many([one], number.size) > 0 for one in number.drawings]
         edges = [np.zeros(len(drawing), int)]
         for a, b in zip(own, own[1:]):  # in each row, a's pixels at or after x + b's before x
             wrong = np.cumsum(a[:, ::-1], axis=1)[:, ::-1] + np.cumsum(b, axis=1) - b

@@ -1,19 +1,17 @@
 """Digits drawn the way visitors draw them, to measure what the dataset cannot.
 
 Each digit has a few hand-written styles: strokes as polylines in a unit box (x right, y down).
-`render` draws them like Gradio's Sketchpad does (black round-capped strokes on a transparent
-layer over a white 800x800 background), with a chosen size, position, slant and brush width.
+`render` draws them with the ink pad's own renderer (`model.ink.draw_ink`: round-capped strokes
+on its 800x800 canvas), with a chosen size, position, slant and brush width.
 These drawings are only ever used to evaluate, never to train.
 """
 
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PIL import Image, ImageDraw
 
+from model.ink import draw_ink
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE
-
-
 
 def _arc(cx, cy, rx, ry, start, stop, n=24):
     """Points on an ellipse from angle `start` to `stop` (degrees, 0 = right, 90 = down)."""
@@ -70,31 +68,23 @@ def place(strokes, pose: Pose) -> list[np.ndarray]:
     return out
 
 
-def render(strokes, pose: Pose, canvas: int = CANVAS_SIZE) -> dict:
-    """Unit-box strokes -> a Sketchpad value: background, one stroke layer, composite (RGBA)."""
+def render(strokes, pose: Pose, canvas: int = CANVAS_SIZE) -> np.ndarray:
+    """Unit-box strokes -> (canvas, canvas) uint8 ink, 255 = ink, drawn as the pad draws."""
     return render_many([(strokes, pose)], (canvas, canvas))
 
 
-def render_many(drawings, size: tuple[int, int]) -> dict:
-    """[(unit-box strokes, Pose), ...] on one (width, height) canvas -> a Sketchpad value."""
-    layer = Image.new("RGBA", size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
+def render_many(drawings, size: tuple[int, int]) -> np.ndarray:
+    """[(unit-box strokes, Pose), ...] on one (width, height) canvas -> (height, width) uint8
+    ink, each drawing with its own brush, by the pad's renderer (`model.ink.draw_ink`)."""
+    ink = np.zeros((size[1], size[0]), np.uint8)
     for strokes, pose in drawings:
-        r = pose.brush / 2
-        for points in place(strokes, pose):
-            draw.line([tuple(p) for p in points], fill=(0, 0, 0, 255), width=round(pose.brush),
-                      joint="curve")
-            for x, y in points[[0, -1]]:  # round caps
-                draw.ellipse((x - r, y - r, x + r, y + r), fill=(0, 0, 0, 255))
-    background = Image.new("RGBA", size, (255, 255, 255, 255))
-    composite = Image.alpha_composite(background, layer)
-    return {"background": np.asarray(background), "layers": [np.asarray(layer)],
-            "composite": np.asarray(composite)}
+        np.maximum(ink, draw_ink(place(strokes, pose), ink.shape, pose.brush), out=ink)
+    return ink
 
 
-def ink(sketch: dict) -> np.ndarray:
-    """A Sketchpad value from `render` -> (H, W) uint8 ink: its stroke layer's alpha."""
-    return sketch["layers"][0][..., 3]
+def paper(ink: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 ink -> (H, W, 3) uint8 RGB: the same strokes, black on white paper."""
+    return np.repeat(255 - ink[..., None], 3, axis=2)
 
 
 def number_poses(digits, rng: np.random.Generator, height: float, gap: float, slant: float = 0.0,
@@ -130,8 +120,9 @@ def random_pose(rng: np.random.Generator, canvas: int = CANVAS_SIZE) -> Pose:
     return Pose(height, aspect, x, y, slant, brush)
 
 
-def drawn_set(per_style: int = 12, seed: int = 2017) -> list[tuple[dict, int]]:
-    """Every style of every digit drawn in `per_style` random poses: (sketch value, digit)."""
+def drawn_set(per_style: int = 12, seed: int = 2017) -> list[tuple[np.ndarray, int]]:
+    """Every style of every digit drawn in `per_style` random poses: ((800, 800) uint8 ink,
+    digit)."""
     rng = np.random.default_rng(seed)
     return [(render(strokes, random_pose(rng)), digit)
             for digit, styles in STYLES.items() for strokes in styles for _ in range(per_style)]
@@ -142,7 +133,7 @@ def drawn_images(per_style: int = 12, seed: int = 2017) -> tuple[np.ndarray, np.
     from model.preprocess import to_emnist
 
     drawings = drawn_set(per_style, seed)
-    return (np.stack([to_emnist(ink(sketch)) for sketch, _ in drawings]),
+    return (np.stack([to_emnist(ink) for ink, _ in drawings]),
             np.array([digit for _, digit in drawings]))
 
 
@@ -165,7 +156,7 @@ class WrittenNumber:
 
     def image(self) -> np.ndarray:
         """-> (height, width) uint8 ink, drawn with each digit's own brush."""
-        return ink(render_many(self.drawings, self.size))
+        return render_many(self.drawings, self.size)
 
     def ink(self) -> list[np.ndarray]:
         """-> its strokes as the ink pad gets them: (N, 3) float arrays of (x, y, t ms), in
