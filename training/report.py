@@ -18,6 +18,12 @@ def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def recall(labels: np.ndarray, predicted: np.ndarray) -> list[float]:
+    """(N,) true and (N,) predicted digits -> each digit's share of its own read right."""
+    matrix = confusion(labels, predicted)
+    return (matrix.diagonal() / np.maximum(matrix.sum(axis=1), 1)).tolist()
+
+
 def wilson_interval(right: int, total: int) -> tuple[float, float]:
     """The 95% (Wilson score) interval of an accuracy measured as `right` of `total`: how far
     the true accuracy may lie from what a test set of this size reads."""
@@ -38,15 +44,30 @@ def write_report(folder: Path, histories: list[dict], labels: np.ndarray, probab
     wrong = np.flatnonzero(predicted != labels)
     _plot_mistakes(images[wrong], labels[wrong], probabilities[wrong], folder / "mistakes.png")
 
-    rows = "\n".join(f"| {key} | {value} |" for key, value in summary.items())
+    rows = "\n".join(f"| {key} | {value} |" for key, value in summary.items()
+                     if not key.endswith("test_recall"))
     header = "| true \\ predicted | " + " | ".join(CLASSES) + " |"
     table = "\n".join(f"| **{CLASSES[i]}** | " + " | ".join(str(n) for n in row) + " |"
                       for i, row in enumerate(matrix))
     (folder / "report.md").write_text(
         f"# Training report\n\n| | |\n|---|---|\n{rows}\n\n"
-        f"## Confusion matrix (TEST)\n\n{header}\n|{'---|' * (NUM_CLASSES + 1)}\n{table}\n\n"
+        f"{_recall_table(summary)}## Confusion matrix (TEST)\n\n{header}\n|{'---|' * (NUM_CLASSES + 1)}\n{table}\n\n"
         f"![confusion](confusion.png)\n\n## Learning curves\n\n![curves](curves.png)\n\n"
         f"## TEST mistakes ({len(wrong)})\n\n![mistakes](mistakes.png)\n")
+
+
+def _recall_table(summary: dict) -> str:
+    """Each digit's TEST recall, beside the replaced model's when the summary has it."""
+    if "test_recall" not in summary:
+        return ""
+    columns = [("this model", summary["test_recall"])]
+    if "replaced_model_test_recall" in summary:
+        columns.append(("the model it replaced", summary["replaced_model_test_recall"]))
+    head = "| digit | " + " | ".join(name for name, _ in columns) + " |"
+    lines = [f"| {digit} | " + " | ".join(f"{values[i]:.1%}" for _, values in columns) + " |"
+             for i, digit in enumerate(CLASSES)]
+    return (f"## TEST recall by digit\n\n{head}\n|{'---|' * (len(columns) + 1)}\n"
+            + "\n".join(lines) + "\n\n")
 
 
 def _plot_confusion(matrix: np.ndarray, path: Path) -> None:

@@ -19,6 +19,8 @@ import numpy as np
 
 from model.spec import CLASSES, INPUT_FORMAT, MODEL_DIR, SAMPLES_FILE
 
+STYLE_CHECK = 400  # style digits drawn to report how well the model reads them
+
 
 def flag(default, help: str, choices=None):
     """A Config field that is also a command-line flag: its default, help and choices."""
@@ -40,6 +42,9 @@ class Config:
     learning_rate: float = flag(2e-3, "peak learning rate of Adam, cosine-decayed to zero")
     augment: bool = flag(True, "random slant, rotation, size, shift, elastic wobble and stroke "
                          "width while training")
+    styles: float = flag(0.1, "drawn digits in styles MNIST lacks (training/styles.py: 1s with "
+                         "a flag, 7s with long bars) added to each network's training part, as "
+                         "a share of its size (0 = none)")
     patience: int = flag(50, "epochs without a lower validation loss before stopping (best "
                          "weights kept)")
     validation_fraction: float = flag(0.1, "share of TRAIN (per class) held out to validate "
@@ -129,9 +134,14 @@ def fit_member(config: Config, k: int, train_split) -> tuple:
 
     from training.data import validation_split
     from training.network import NETWORKS, seed_everything
+    from training.styles import style_set
 
     (x_train, y_train), (x_val, y_val) = validation_split(*train_split, config.validation_fraction,
                                                           config.seed, fold=k)
+    if config.styles:  # drawn from this network's own training part, never its validation
+        x_style, y_style = style_set(round(config.styles * len(y_train)), config.seed + k,
+                                     mnist_ones=x_train[y_train == 1])
+        x_train, y_train = np.concatenate([x_train, x_style]), np.concatenate([y_train, y_style])
     seed_everything(config.seed + k)
     steps = config.epochs * -(-len(y_train) // config.batch_size)
     model = build(config, steps, f"{config.network}_{k + 1}")
@@ -154,7 +164,8 @@ def train(config: Config) -> dict:
     """Train the networks, validate, look at TEST once, export; -> the summary."""
     from training.drawn_digits import drawn_images
     from training.network import ensemble
-    from training.report import wilson_interval
+    from training.report import recall, wilson_interval
+    from training.styles import style_set
 
     started = time.time()
     train_split, (x_test, y_test) = load(config)
@@ -165,6 +176,7 @@ def train(config: Config) -> dict:
     validation = [accuracy(member, *fold) for member, _, fold in fitted]
     fold_size = len(fitted[0][2][1])  # images in each network's validation fold
     drawn = drawn_images()  # the hand-written stroke set, never trained on
+    styles = style_set(STYLE_CHECK, config.seed - 1)  # a seed no network trains its styles with
     summary = {
         "network": config.network + (f" x{config.members} (averaged)" if config.members > 1 else ""),
         "parameters": int(model.count_params()),
@@ -179,12 +191,31 @@ def train(config: Config) -> dict:
         "test_accuracy_95_interval": [round(a, 4) for a in wilson_interval(test_right, len(y_test))],
         "member_drawn_accuracy": [round(accuracy(m, *drawn), 4) for m, _, _ in fitted],
         "drawn_accuracy": round(accuracy(model, *drawn), 4),
+        "style_accuracy": round(accuracy(model, *styles), 4),
+        "test_recall": [round(r, 3) for r in recall(y_test, probabilities.argmax(axis=1))],
         "training_seconds": round(time.time() - started, 1),
     }
+    replaced = previous_recall(config.out, x_test, y_test)
+    if replaced:
+        summary["replaced_model_test_recall"] = replaced
     print(json.dumps(summary, indent=2))
     if config.export:
         export(config, model, summary, [h for _, h, _ in fitted], (x_test, y_test, probabilities))
     return summary
+
+
+def previous_recall(folder: Path, x_test, y_test) -> list[float] | None:
+    """Each digit's TEST recall by the model the export will replace (None if there is none),
+    so the report shows what a retrain cost or gained digit by digit. Read after the new
+    model is chosen: TEST decides nothing."""
+    from model.classifier import Classifier, ModelError
+    from training.report import recall
+
+    try:
+        previous = Classifier(folder).probabilities(x_test)
+    except ModelError:
+        return None
+    return [round(r, 3) for r in recall(y_test, previous.argmax(axis=1))]
 
 
 def export(config: Config, model, summary: dict, histories: list[dict], test) -> None:
