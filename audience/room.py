@@ -18,7 +18,10 @@ import numpy as np
 from PIL import Image
 
 from audience.store import StoreError
-from model.reading import DigitReading
+from model.errors import FeedbackError
+from model.feedback import save_correction
+from model.ink import strokes_to_json
+from model.reading import DigitReading, Drawing
 from model.spec import CLASSES, NUM_CLASSES
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
@@ -76,12 +79,17 @@ def thumbnail(image: np.ndarray) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+ACTIONS = ("start", "stop", "pause", "resume", "clear", "collect", "stop-collecting")
+RENAMED = {"keep": "stop-collecting"}  # old action names, answered with the new one
+
+
 class Room:
     """The audience's shared state, and every rule about who may change it."""
 
-    def __init__(self, store, speaker_key: str = ""):
-        """`speaker_key`: the one to use; without it, the replicas' first random one."""
-        self.store = store
+    def __init__(self, store, speaker_key: str = "", corrections=None):
+        """`speaker_key`: the one to use; without it, the replicas' first random one.
+        `corrections`: the folder a round's drawings are collected into, when asked."""
+        self.store, self.corrections = store, corrections
         self.speaker_key = store.shared_key(speaker_key or secrets.token_urlsafe(9),
                                             replace=bool(speaker_key))
 
@@ -130,12 +138,28 @@ class Room:
     def collecting(self) -> bool:
         return bool(self.store.get("collect", False))
 
+    def collect(self, entry: dict, reading: DigitReading, drawing: Drawing) -> str | None:
+        """Keep a sent drawing for training, labelled with the digit its round asked for, if
+        the speaker is collecting -> None, or why it could not be kept. Drawings outside a
+        challenge (any digit) carry no label and are never kept."""
+        if entry["asked"] is None or not self.collecting() or self.corrections is None:
+            return None
+        try:
+            save_correction(drawing.picture, reading.image, entry["asked"],
+                            folder=self.corrections,
+                            ink=strokes_to_json(list(drawing.strokes or ())))
+        except FeedbackError as error:
+            return str(error)
+        return None
+
     # ------------------------------------------------------------------------ the speaker
     def control(self, key: str, action: str, digit: str = "random") -> str:
-        """A speaker's action (start, stop, pause, resume, clear, collect, keep) -> what
-        happened. A wrong key changes nothing."""
+        """A speaker's action (one of ACTIONS) -> what happened. A wrong key changes nothing."""
         if not hmac.compare_digest(str(key or "").encode(), self.speaker_key.encode()):
             raise RoomError("Wrong speaker key: nothing was changed.")
+        if action in RENAMED:
+            raise RoomError(f"The action {action!r} is now {RENAMED[action]!r}: nothing was "
+                            "changed.")
         if action == "start":
             if digit != "random" and str(digit) not in CLASSES:
                 raise RoomError("A round asks for one digit, 0 to 9, or a random one each.")
@@ -157,11 +181,11 @@ class Room:
         if action == "clear":
             self.store.clear_wall()
             return "Wall cleared."
-        if action in ("collect", "keep"):
+        if action in ("collect", "stop-collecting"):
             self.store.put("collect", action == "collect")
             return ("Collecting: drawings in a round are saved as corrections." if action ==
                     "collect" else "Not collecting: nothing is written to disk.")
-        raise RoomError(f"Unknown action {action!r}.")
+        raise RoomError(f"Unknown action {action!r}: one of {', '.join(ACTIONS)}.")
 
     # ------------------------------------------------------------------------ the stage
     def snapshot(self) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 from model.spec import ROOT
 
 SPACE_FILES = ("app.py", "requirements.txt", "README.md", ".gitattributes", "model", "audience",
-               "assets")
+               "ui", "assets")
 LEFT_OUT = ("__pycache__", ".pyc", "model.keras")  # caches; the .keras copy is for fine-tuning
 HARDWARE = ("cpu-basic", "cpu-upgrade")  # the app runs TensorFlow on the CPU
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")

@@ -9,14 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from model.spec import (CLASSES, IMAGE_SIZE, METADATA_FILE, MODEL_DIR, SAVED_MODEL,
-                        TRAIN_COMMAND)
+from model.errors import ModelError
+from model.spec import CLASSES, IMAGE_SIZE, METADATA_FILE, MODEL_DIR, SAVED_MODEL, TRAIN_COMMAND
 
 BATCH = 256  # images per model call
-
-
-class ModelError(RuntimeError):
-    """The model folder is missing or unusable; the message names the path and the fix."""
 
 
 class Classifier:

@@ -8,11 +8,11 @@ raised it pushed the model toward the digit (> 0); ink that lowered it pushed aw
 import numpy as np
 from scipy import ndimage
 
-
 SMOOTH = 0.7  # a light blur (px) so the map reads as regions, not single pixels
 
 
-def saliency(classifier, image: np.ndarray, digit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def saliency(classifier, image: np.ndarray,
+             digit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(28, 28) float32 image -> (probabilities (10,), map (28, 28) float32) for `digit`
     (None: the model's answer), from one forward and backward pass.
 

@@ -14,15 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from model.errors import FeedbackError
 from model.spec import CLASSES, IMAGE_SIZE, MAX_SIDE, ROOT
 
 FEEDBACK_DIR = ROOT / "feedback"
 MAX_FILES = 2000  # corrections kept at most
 MAX_BYTES = 200 * 1024 * 1024  # and at most this much disk
-
-
-class FeedbackError(ValueError):
-    """A correction that cannot be stored; the message is for the visitor."""
 
 
 def save_correction(drawing: np.ndarray, image: np.ndarray, label: int,

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from model.preprocess import InputError
+from model.errors import InputError
 from model.spec import MAX_SIDE
 
 MAX_PIXELS = 40_000_000  # larger images are refused (a 40 MP photo is fine)

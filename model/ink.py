@@ -9,11 +9,11 @@ import json
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.preprocess import InputError
+from model.errors import InputError
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE, MAX_INK_BYTES, MAX_POINTS, MAX_STROKES
 
 
-def parse_ink(text: str) -> list[np.ndarray]:
+def strokes_from_json(text: str) -> list[np.ndarray]:
     """Ink JSON -> one (N, 3) float64 array (x, y, t) per stroke, x and y clipped to the canvas.
 
     Anything that is not ink, or more of it than a drawing needs, raises InputError.
@@ -54,9 +54,9 @@ def _stroke(k: int, stroke: list) -> np.ndarray:
     return points
 
 
-def draw_ink(strokes: list[np.ndarray], shape: tuple[int, int] = (CANVAS_SIZE, CANVAS_SIZE),
+def draw_strokes(strokes: list[np.ndarray], shape: tuple[int, int] = (CANVAS_SIZE, CANVAS_SIZE),
              width: float = BRUSH_WIDTH) -> np.ndarray:
-    """Strokes (as `parse_ink` gives) -> (height, width) uint8 ink, 255 = ink, 0 = paper.
+    """Strokes (as `strokes_from_json` gives) -> (height, width) uint8 ink, 255 = ink, 0 = paper.
 
     Drawn as the pad draws them: lines `width` px wide with round caps and joins.
     """
@@ -72,7 +72,7 @@ def draw_ink(strokes: list[np.ndarray], shape: tuple[int, int] = (CANVAS_SIZE, C
     return np.asarray(image)
 
 
-def ink_json(strokes: list[np.ndarray]) -> str:
+def strokes_to_json(strokes: list[np.ndarray]) -> str:
     """Strokes -> compact ink JSON (x, y to 0.1 px, t to 1 ms), as the pad sends it."""
     return json.dumps([[[round(x, 1), round(y, 1), round(t)] for x, y, t in s.tolist()]
                        for s in strokes], separators=(",", ":"))

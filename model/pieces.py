@@ -6,10 +6,13 @@ from each minimum of its column profile. Ink from the pad is cut into its stroke
 the order they were drawn.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage
 
-from model.ink import draw_ink
+from model.ink import draw_strokes
 from model.preprocess import coarse_ink, to_emnist
 from model.spec import BRUSH_WIDTH
 
@@ -22,17 +25,27 @@ MARGIN = 0.08  # ... no closer than this to their sides
 BAND = 0.15  # a seam strays at most this far from its minimum
 
 
+@dataclass(frozen=True)
+class Pieces:
+    """A drawing cut into pieces, left to right (a picture) or in drawing order (the pad)."""
+
+    extents: np.ndarray  # (n, 4) each piece's deslanted ink: left, top, right, bottom, in px
+    line: float  # the line's height, in the same px
+    stroke: float  # the stroke width, in the same px
+    cuts: np.ndarray  # (n + 1,) the ink a digit boundary before each piece cuts, in strokes
+    sewn: np.ndarray  # (n + 1,) bool: a seam made that boundary
+    crop: Callable  # crop(first, stop) -> ((28, 28) image of pieces first..stop-1 or None,
+    #                 their box (left, top, right, bottom) in the drawing's pixels)
+
+
 def span(extents: np.ndarray) -> tuple[float, float, float, float]:
     """(n, 4) extents (left, top, right, bottom) -> the one box around them all."""
     return (extents[:, 0].min(), extents[:, 1].min(), extents[:, 2].max(), extents[:, 3].max())
 
 
-def ink_pieces(ink: np.ndarray, step: int):
-    """(H, W) ink, shrunk by `step` (`work_step`) while it is cut -> its pieces, left to
-    right: ((n, 4) deslanted ink extents (left, top, right, bottom), the line's height and the
-    stroke width in the same px, (n + 1,) the ink a digit boundary before each piece cuts (in
-    strokes) and (n + 1,) whether a seam made that boundary, and crop(first, stop) -> ((28, 28)
-    image of pieces first..stop-1 or None, their box in the drawing's pixels))."""
+def ink_pieces(ink: np.ndarray, step: int) -> Pieces:
+    """(H, W) ink, shrunk by `step` (`work_step`) while it is cut -> its Pieces, left to
+    right, cut along its parts and seams."""
     mask = coarse_ink(ink, step)
     shifts = _shifts(mask.shape[0], estimate_slant(mask))
     sheared = _shear(mask, shifts)
@@ -74,11 +87,12 @@ def ink_pieces(ink: np.ndarray, step: int):
         part = np.where((own > first) & (own <= stop), ink[top:bottom, left:right], 0)
         return to_emnist(part.astype(ink.dtype)), (left, top, right, bottom)
 
-    return extents, line, stroke, cuts, sewn, crop
+    return Pieces(extents, line, stroke, cuts, sewn, crop)
 
 
-def stroke_pieces(ink: np.ndarray, strokes: list[np.ndarray], step: int):
-    """Ink, the strokes it was drawn from and `step` -> as `ink_pieces`, a piece per stroke."""
+def stroke_pieces(ink: np.ndarray, strokes: list[np.ndarray], step: int) -> Pieces:
+    """Ink, the strokes it was drawn from and `step` -> its Pieces, one per stroke, in the
+    order drawn."""
     slant = estimate_slant(coarse_ink(ink, step))
     centre = ink.shape[0] / 2
     half = BRUSH_WIDTH / 2
@@ -94,10 +108,11 @@ def stroke_pieces(ink: np.ndarray, strokes: list[np.ndarray], step: int):
         right, bottom = np.ceil(points.max(axis=0) + half).astype(int)
         right, bottom = min(right, ink.shape[1]), min(bottom, ink.shape[0])
         moved = [np.column_stack([s[:, :2] - (left, top), s[:, 2:]]) for s in strokes[first:stop]]
-        return to_emnist(draw_ink(moved, (bottom - top, right - left))), (left, top, right, bottom)
+        image = to_emnist(draw_strokes(moved, (bottom - top, right - left)))
+        return image, (left, top, right, bottom)
 
-    return (extents, line, BRUSH_WIDTH, np.zeros(len(strokes) + 1),
-            np.zeros(len(strokes) + 1, bool), crop)
+    return Pieces(extents, line, BRUSH_WIDTH, np.zeros(len(strokes) + 1),
+                  np.zeros(len(strokes) + 1, bool), crop)
 
 
 def work_step(components: dict, scale: int) -> int:

@@ -18,7 +18,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from model.spec import MODEL_DIR
 
 CHUNK = 512  # files read and classified per model call
@@ -33,7 +32,8 @@ class Config:
 
 
 def parse_args(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
     parser.add_argument("--number", action="store_true",
@@ -46,18 +46,18 @@ def parse_args(argv=None) -> Config:
 def predict(paths, classifier) -> list[dict]:
     """Paths -> one result per path, {"path", **DigitReading.to_json()} (plus "error" for a
     file that could not be read), each chunk of files classified in one batched call."""
-    from model.preprocess import InputError
-    from model.reading import BLANK, file_ink, read_digits
+    from model.errors import InputError
+    from model.reading import BLANK, Drawing, read_each_as_digit
 
     results = []
     for start in range(0, len(paths), CHUNK):
-        inks, errors = [], {}
+        drawings, errors = [], {}
         for i, path in enumerate(paths[start:start + CHUNK]):
             try:
-                inks.append(file_ink(path))
+                drawings.append(Drawing.from_file(path))
             except InputError as error:
                 errors[i] = str(error)
-        readings = iter(read_digits(classifier, inks))
+        readings = iter(read_each_as_digit(classifier, drawings))
         for i, path in enumerate(paths[start:start + CHUNK]):
             error = errors.get(i)
             results.append({"path": str(path), **(BLANK if error else next(readings)).to_json()}
@@ -67,13 +67,14 @@ def predict(paths, classifier) -> list[dict]:
 
 def read_numbers(paths, classifier) -> list[dict]:
     """Paths -> one result per path, {"path", **NumberReading.to_json()}."""
-    from model.preprocess import InputError
-    from model.reading import file_ink, read_number
+    from model.errors import InputError
+    from model.reading import Drawing, read_number
 
     results = []
     for path in paths:
         try:
-            results.append({"path": str(path), **read_number(classifier, file_ink(path)).to_json()})
+            reading = read_number(classifier, Drawing.from_file(path))
+            results.append({"path": str(path), **reading.to_json()})
         except InputError as error:
             results.append({"path": str(path), "number": None, "confidence": 0.0, "digits": [],
                             "error": str(error)})
@@ -86,7 +87,8 @@ def show(result: dict) -> str:
         return f"{result['path']}: error: {result['error']}"
     if "number" in result:
         digits = ", ".join(f"{d['label']} {d['confidence']:.0%}" for d in result["digits"])
-        return f"{result['path']}: {result['number'] or 'blank'}" + (f"   ({digits})" if digits else "")
+        return (f"{result['path']}: {result['number'] or 'blank'}"
+                + (f"   ({digits})" if digits else ""))
     if result["digit"] is None:
         return f"{result['path']}: blank (no digit found)"
     p = result["probabilities"]
@@ -96,7 +98,8 @@ def show(result: dict) -> str:
 
 def main(argv=None) -> int:
     config = parse_args(argv)
-    from model.classifier import Classifier, ModelError
+    from model.classifier import Classifier
+    from model.errors import ModelError
 
     try:
         classifier = Classifier(config.model)

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from model.errors import InputError
 from model.spec import BORDER, BOX_SIZE, IMAGE_SIZE, MAX_SIDE
 
 WORK_SIZE = 3 * BOX_SIZE  # the ink's long side while its strokes are re-drawn (px)
@@ -22,10 +23,6 @@ INK_LEVEL = 0.3  # a pixel with more ink than this counts as ink
 SPECK = 0.03  # ink smaller than this fraction of the image's long side is a speck
 MIN_CONTRAST = 0.15  # a photo whose darkest ink is fainter than this is blank
 MIN_SIDE = 8  # smaller images are refused
-
-
-class InputError(ValueError):
-    """The one error for input that is not a usable image; its message is for the user."""
 
 
 # ---------------------------------------------------------------------------- entry points

@@ -72,7 +72,7 @@ def number_note(reading) -> str:
 def number_preview(reading) -> np.ndarray:
     """A `NumberReading` -> RGB uint8 drawing with a box, digit and confidence for each digit,
     at most NUMBER_WIDTH wide."""
-    ink = reading.ink.astype(np.float32) / (255 if reading.ink.dtype == np.uint8 else 1)
+    ink = reading.picture.astype(np.float32) / (255 if reading.picture.dtype == np.uint8 else 1)
     scale = min(1.0, NUMBER_WIDTH / ink.shape[1])
     size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
     paper = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).resize(size, Image.BOX)
@@ -90,10 +90,12 @@ def number_preview(reading) -> np.ndarray:
 def model_card(metadata: dict) -> str:
     """A model's metadata (`metadata.json`) -> a short Markdown model card for the page."""
     def share(key):
-        return f"{metadata[key]:.2%}" if isinstance(metadata.get(key), (int, float)) else "not measured"
+        value = metadata.get(key)
+        return f"{value:.2%}" if isinstance(value, (int, float)) else "not measured"
     return "\n".join([
         "| | |", "|---|---|",
-        f"| Network | {metadata.get('network', '?')}, {metadata.get('parameters', 0):,} parameters |",
+        f"| Network | {metadata.get('network', '?')}, "
+        f"{metadata.get('parameters', 0):,} parameters |",
         f"| Data | {metadata.get('dataset', '?')}: {metadata.get('split', '?')} |",
         f"| Accuracy | validation {share('validation_accuracy')}, held-out TEST "
         f"{share('test_accuracy')}, drawn digits {share('drawn_accuracy')} |",

@@ -1,7 +1,8 @@
-"""What a reading is, and the one path from a drawing to it: ink -> digits -> the network.
+"""What a reading is, and the one path to it: a Drawing -> digits -> the network.
 
-The app, every API endpoint and the CLI read through these functions and answer with
-`to_json()`, so a digit is described the same way everywhere.
+Callers make a Drawing from what they have (the pad's ink JSON or strokes, an image file, an
+image array); the app, every API endpoint and the CLI read drawings through these functions
+and answer with `to_json()`, so a digit is described the same way everywhere.
 """
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.imagefile import read_image
+from model.ink import draw_strokes, strokes_from_json
 from model.preprocess import ink_map, to_emnist
 from model.segment import candidates
 from model.spec import CLASSES
@@ -54,7 +56,7 @@ class NumberReading:
     """Several digits, left to right, and the drawing they were found in."""
 
     digits: tuple[DigitReading, ...]
-    ink: np.ndarray  # (H, W) the drawing's ink, for the preview
+    picture: np.ndarray  # (H, W) the drawing's ink (as `Drawing.picture`), for the preview
 
     @property
     def number(self) -> str:
@@ -62,8 +64,9 @@ class NumberReading:
 
     @property
     def confidence(self) -> float:
-        """How sure the network is of the whole number: the product of its digits'."""
-        return float(np.prod([d.confidence for d in self.digits]))
+        """How sure the network is of the whole number: the product of its digits' (0 for
+        none: a blank drawing is no number at all)."""
+        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
 
     def to_json(self) -> dict:
         """-> {"number": "1984" ("" if blank), "confidence", "digits": [each digit's to_json(),
@@ -72,52 +75,73 @@ class NumberReading:
                 "digits": [d.to_json() for d in self.digits]}
 
 
+# ---------------------------------------------------------------------------- drawings
+@dataclass(frozen=True)
+class Drawing:
+    """What the reader reads: a picture of ink, and the pad's strokes if it was drawn there."""
+
+    picture: np.ndarray  # (H, W) ink: uint8 in [0, 255] or float32 in [0, 1], most ink = max
+    strokes: tuple | None = None  # (N, 3) float64 (x, y, t ms) per stroke, in drawing order
+
+    @classmethod
+    def from_strokes(cls, strokes: list[np.ndarray]) -> "Drawing":
+        """The pad's strokes (as `model.ink.strokes_from_json` gives) -> drawn as the pad draws."""
+        return cls(draw_strokes(strokes), tuple(strokes))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Drawing":
+        """Ink JSON as the pad sends it -> its Drawing; InputError if it is not ink."""
+        return cls.from_strokes(strokes_from_json(text))
+
+    @classmethod
+    def from_image(cls, image: np.ndarray) -> "Drawing":
+        """Any image array (see `model.preprocess.from_array`) -> its ink as a Drawing."""
+        return cls(ink_map(image))
+
+    @classmethod
+    def from_file(cls, source) -> "Drawing":
+        """An image file (a path or its bytes) -> its ink as a Drawing; InputError if it is
+        not a readable image."""
+        return cls.from_image(read_image(source))
+
+
 # ---------------------------------------------------------------------------- the path
-def file_ink(source) -> np.ndarray:
-    """An image file (a path or its bytes) -> (H, W) float32 ink in [0, 1]; InputError if it
-    is not a readable image."""
-    return ink_map(read_image(source))
-
-
-def read_digits(classifier, inks: list[np.ndarray]) -> list[DigitReading]:
-    """(H, W) inks -> each one's reading as a single digit (all its ink framed together), all
-    classified in one batched call; blank inks read as BLANK."""
-    images = [to_emnist(ink) for ink in inks]
+def read_each_as_digit(classifier, drawings: list[Drawing]) -> list[DigitReading]:
+    """Drawings -> each one read as a single digit (all its ink framed together), all
+    classified in one batched call; blank drawings read as BLANK."""
+    images = [to_emnist(drawing.picture) for drawing in drawings]
     found = [image for image in images if image is not None]
     probabilities = iter(classifier.probabilities(np.stack(found)) if found else [])
     return [BLANK if image is None else DigitReading(image, next(probabilities))
             for image in images]
 
 
-def read_number(classifier, ink: np.ndarray, strokes: list | None = None) -> NumberReading:
-    """(H, W) ink -> the number it shows, digit by digit (no digits if blank). `strokes`: the
-    ink pad's strokes the ink was drawn from, if it was."""
-    return _read(classifier, [ink], [strokes], number=True)[0]
+def read_number(classifier, drawing: Drawing) -> NumberReading:
+    """A drawing -> the number it shows, digit by digit (no digits if blank)."""
+    return _read(classifier, [drawing], number=True)[0]
 
 
-def read_drawings(classifier, inks: list[np.ndarray], strokes: list | None = None) -> list:
-    """(H, W) inks (and the strokes each was drawn from, if known) -> a DigitReading for one
-    digit (or a blank), a NumberReading for several; every candidate digit of every drawing
-    classified in one batched call."""
-    return _read(classifier, inks, strokes or [None] * len(inks))
+def read_drawings(classifier, drawings: list[Drawing]) -> list:
+    """Drawings -> a DigitReading for one digit (or a blank), a NumberReading for several;
+    every candidate digit of every drawing classified in one batched call."""
+    return _read(classifier, drawings)
 
 
-def _read(classifier, inks, strokes, number: bool = False) -> list:
+def _read(classifier, drawings: list[Drawing], number: bool = False) -> list:
     """Segment each drawing (`model.segment`), classify all candidates in one call, choose."""
-    found = [candidates(ink, pieces) for ink, pieces in zip(inks, strokes)]
+    found = [candidates(d.picture, list(d.strokes) if d.strokes else None) for d in drawings]
     images = [c.images for c in found if c is not None]
     probabilities = classifier.probabilities(np.concatenate(images)) if images else None
     readings, start = [], 0
-    for ink, drawing in zip(inks, found):
-        if drawing is None:
-            readings.append(NumberReading((), ink) if number else BLANK)
+    for drawing, cut in zip(drawings, found):
+        if cut is None:
+            readings.append(NumberReading((), drawing.picture) if number else BLANK)
             continue
-        p = probabilities[start:start + len(drawing.images)]
-        start += len(drawing.images)
-        digits = tuple(DigitReading(drawing.images[k], p[k], drawing.boxes[k])
-                       for k in drawing.choose(p))
+        p = probabilities[start:start + len(cut.images)]
+        start += len(cut.images)
+        digits = tuple(DigitReading(cut.images[k], p[k], cut.boxes[k]) for k in cut.choose(p))
         if number or len(digits) > 1:
-            readings.append(NumberReading(digits, ink))
+            readings.append(NumberReading(digits, drawing.picture))
         else:
             readings.append(DigitReading(digits[0].image, digits[0].probabilities))
     return readings

@@ -84,7 +84,7 @@ class Candidates:
 def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Candidates | None:
     """(H, W) ink (float32 in [0, 1] or uint8) -> its candidate digits; None if blank.
 
-    `strokes`, when the ink was drawn from them (`model.ink.draw_ink`), are its pieces, in
+    `strokes`, when the ink was drawn from them (`model.ink.draw_strokes`), are its pieces, in
     the order they were drawn.
     """
     parts = ink_components(ink)
@@ -92,10 +92,9 @@ def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Cand
     if found is None:
         return None
     step = work_step(*parts[1:])
-    extents, line, stroke, cuts, sewn, crop = (stroke_pieces(ink, strokes, step) if strokes
-                                               else ink_pieces(ink, step))
-    unit = max(line - stroke, 1.0)  # the line's height, its ink less a stroke
-    extents, stroke = extents / unit, stroke / unit
+    cut = stroke_pieces(ink, strokes, step) if strokes else ink_pieces(ink, step)
+    unit = max(cut.line - cut.stroke, 1.0)  # the line's height, its ink less a stroke
+    extents, stroke, sewn, cuts = cut.extents / unit, cut.stroke / unit, cut.sewn, cut.cuts
     pieces = len(extents)
     longest = LONGEST if pieces <= MOST_PIECES else 1  # a page of text is not a number
     priced = {(first, stop): digit_cost(extents, stroke, sewn, first, stop)
@@ -110,7 +109,7 @@ def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Cand
             rows, cols = found
             image, box = to_emnist(ink, found), (cols.start, rows.start, cols.stop, rows.stop)
         else:
-            image, box = crop(first, stop)
+            image, box = cut.crop(first, stop)
         if image is not None:
             images.append(image)
             boxes.append(box)

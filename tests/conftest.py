@@ -1,5 +1,5 @@
-"""Shared test set-up. Keras's cache goes to a temporary folder before anything imports Keras,
-so the EMNIST tests never touch the user's ~/.keras."""
+"""Shared set-up, fixtures and helpers. Keras's cache goes to a temporary folder before anything
+imports Keras, so the EMNIST tests never touch the user's ~/.keras."""
 
 import os
 import tempfile
@@ -11,10 +11,17 @@ os.environ["DIGITPAD_STAGE"] = "1"  # the tests' app has audience mode on, with 
 os.environ["DIGITPAD_SPEAKER_KEY"] = SPEAKER_KEY = "test-speaker-key"
 os.environ.pop("DIGITPAD_REDIS_URL", None)
 
-import socket  # noqa: E402
+import shutil
+from pathlib import Path
 
-import pytest  # noqa: E402
+import numpy as np
+import playwright.sync_api as playwright  # a missing Playwright fails the run
+import pytest
 
+from bench.servers import free_port
+from model.ink import strokes_to_json
+from model.spec import CANVAS_SIZE
+from training.drawn_digits import STYLES, Pose, place
 
 FIGURES = {}  # measured by tests (latency, sizes), printed at the end of the run
 
@@ -22,12 +29,6 @@ FIGURES = {}  # measured by tests (latency, sizes), printed at the end of the ru
 def pytest_terminal_summary(terminalreporter):
     for name, figure in FIGURES.items():
         terminalreporter.write_line(f"{name}: {figure}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +41,112 @@ def app_url():
                     quiet=True, **app.LAUNCH)
     yield f"http://127.0.0.1:{port}/"
     app.demo.close()
+
+
+# ---------------------------------------------------------------------------- ink
+def strokes_of(digit: int, pose: Pose, style: int = 0) -> list[np.ndarray]:
+    """A drawn-digit style's strokes on the pad, with a time on each point (10 ms apart)."""
+    placed = place(STYLES[digit][style], pose)
+    return [np.column_stack([s, 10 * np.arange(len(s))]) for s in placed]
+
+
+def seven() -> str:
+    """The ink JSON of a 7 drawn large in the pad's middle."""
+    return strokes_to_json(strokes_of(7, Pose(height=560, x=400, y=420)))
+
+
+# ---------------------------------------------------------------------------- the browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+TOP = '#prediction [data-testid="label-output-value"]'
+SETTLE = 700  # ms without a change of the label: the reading is final
+WATCH = """() => {  // when each stroke ended, and when the label changed (page clock, ms)
+  window.ups = []; window.changes = [];
+  document.addEventListener('pointerup', () => ups.push(performance.now()), true);
+  new MutationObserver(() => changes.push(performance.now())).observe(
+    document.querySelector('#prediction'), {subtree: true, childList: true, characterData: true,
+                                            attributes: true});
+}"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright: one for the whole run."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url, requests_seen, **context):
+    page = browser.new_context(**context).new_page()
+    page.set_default_timeout(60_000)
+    page.on("request", lambda r: requests_seen.append((r.method, r.url, r.post_data or "")))
+    page.goto(url)
+    page.wait_for_selector("#sketchpad canvas")
+    page.wait_for_selector("#prediction", state="attached")
+    page.evaluate(WATCH)
+    return page
+
+
+def screenshot(page, name: str, full_page: bool = False) -> None:
+    folder = Path(os.environ.get("DIGITPAD_SCREENSHOTS", "/tmp/digitpad-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / f"{name}.png", full_page=full_page)
+
+
+def to_screen(page, points):
+    box = page.locator("#sketchpad canvas").bounding_box()
+    return [(box["x"] + x / CANVAS_SIZE * box["width"], box["y"] + y / CANVAS_SIZE * box["height"])
+            for x, y in points]
+
+
+def draw(page, strokes) -> None:
+    """Draw strokes (canvas coordinates) with the mouse: press, move along, release."""
+    for stroke in strokes:
+        points = stroke[:: max(1, len(stroke) // 20)].tolist() + [stroke[-1].tolist()]
+        screen = to_screen(page, points)
+        page.mouse.move(*screen[0])
+        page.mouse.down()
+        for x, y in screen[1:]:
+            page.mouse.move(x, y)
+        page.mouse.up()
+
+
+def settle(page) -> str:
+    """Wait until the label has not changed for SETTLE ms -> what it shows ('' for nothing)."""
+    page.wait_for_function(f"() => performance.now() - Math.max(0, ...changes, ...ups) > {SETTLE}",
+                           polling=100)
+    top = page.locator(TOP)
+    return top.inner_text().strip() if top.count() else ""
+
+
+def read_top(page, expected: str) -> str:
+    """Wait until the label shows `expected` (or time out) -> what it shows."""
+    try:
+        page.wait_for_function(
+            f"() => document.querySelector('{TOP}')?.textContent.trim() === '{expected}'",
+            timeout=30_000)
+    except playwright.TimeoutError:
+        page.screenshot(path=f"/tmp/digitpad-browser-wanted-{expected}.png")
+    top = page.locator(TOP)
+    return top.inner_text().strip() if top.count() else ""
+
+
+def touch(page, strokes) -> None:
+    """Draw strokes with one finger, through Chromium's own touch input (CDP)."""
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = stroke[:: max(1, len(stroke) // 15)].tolist() + [stroke[-1].tolist()]
+        screen = to_screen(page, points)
+        for kind, (x, y) in [("touchStart", screen[0]), *(("touchMove", p) for p in screen[1:])]:
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def inside(box: dict, width: int, height: int) -> bool:
+    return (box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width
+            and box["y"] + box["height"] <= height)
+
+

@@ -12,5 +12,6 @@ if [ -n "$missing" ]; then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
   $sudo apt-get update -qq && $sudo apt-get install -y -qq $missing >/dev/null
 fi
+ruff check --quiet .
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
-python -m pytest "$@"
+python -m pytest --durations=15 "$@"

@@ -2,8 +2,6 @@
 same answers as the CLI, and what it serves."""
 
 import json
-import subprocess
-import sys
 
 import httpx
 import numpy as np
@@ -11,13 +9,16 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from bench.bad_uploads import digit_photo, write_corpus
+from model import predict
+from model.feedback import load_corrections
 from model.imagefile import read_image
-from model.ink import draw_ink, ink_json
-from model.preprocess import from_array
-from model.spec import BRUSH_WIDTH, ROOT
-from tests.bad_uploads import digit_photo, write_corpus
-from tests.test_ink import strokes_of
+from model.ink import draw_strokes, strokes_to_json
+from model.preprocess import from_array, to_emnist
+from model.spec import BRUSH_WIDTH
+from tests.conftest import strokes_of
 from training.drawn_digits import Pose
+from ui.draw import DrawPage
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,8 @@ def test_bad_uploads_get_clear_messages_and_the_server_keeps_serving(client, cor
             with pytest.raises(Exception) as error:
                 client.predict(handle_file(str(path)), api_name="/classify")
             message = str(error.value)
-            assert any(word in message for word in ("image", "px", "empty", "decode")), (name, message)
+            words = ("image", "px", "empty", "decode")
+            assert any(word in message for word in words), (name, message)
             assert "Traceback" not in message
         else:
             result = client.predict(handle_file(str(path)), api_name="/classify")
@@ -85,9 +87,9 @@ def test_bad_uploads_are_read_or_refused_by_the_reader_itself(corpus):
 
 def test_read_ink_reads_a_digit_as_classify_does(client, tmp_path):
     strokes = strokes_of(2, Pose(height=500, x=380, y=420, brush=BRUSH_WIDTH))
-    result = client.predict(ink_json(strokes), api_name="/read_ink")
+    result = client.predict(strokes_to_json(strokes), api_name="/read_ink")
     assert result["label"] == "2" and result["digit"] == 2
-    path = save(tmp_path, "two.png", 255 - draw_ink(strokes))  # the same ink as a picture
+    path = save(tmp_path, "two.png", 255 - draw_strokes(strokes))  # the same ink as a picture
     assert client.predict(handle_file(path), api_name="/classify")["label"] == "2"
     assert [c["label"] for c in result["confidences"]][0] == "2"
 
@@ -95,7 +97,7 @@ def test_read_ink_reads_a_digit_as_classify_does(client, tmp_path):
 def test_read_ink_reads_several_digits_as_a_number(client):
     strokes = (strokes_of(4, Pose(height=300, aspect=0.6, x=220, y=400, brush=BRUSH_WIDTH))
                + strokes_of(2, Pose(height=300, aspect=0.6, x=560, y=400, brush=BRUSH_WIDTH)))
-    result = client.predict(ink_json(strokes), api_name="/read_ink")
+    result = client.predict(strokes_to_json(strokes), api_name="/read_ink")
     assert result["number"] == "42" and [d["digit"] for d in result["digits"]] == [4, 2]
     assert client.predict("[]", api_name="/read_ink")["label"] is None  # an empty pad
 
@@ -111,24 +113,26 @@ def test_bad_ink_gets_a_clear_message_and_the_server_keeps_serving(client, ink, 
     assert client.predict("[[[400, 100, 0], [400, 700, 90]]]", api_name="/read_ink")["label"] == "1"
 
 
-def test_the_api_and_the_cli_give_the_same_answers(client, tmp_path):
+def test_the_api_and_the_cli_give_the_same_answers(client, tmp_path, capsys):
     paths = []
     for digit in (0, 3, 6, 8):
         paths.append(tmp_path / f"{digit}.png")
         digit_photo(digit).save(paths[-1])
-    cli = subprocess.run([sys.executable, "-m", "model.predict", "--json", *map(str, paths)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    for path, line in zip(paths, cli.stdout.splitlines()):
+    assert predict.main(["--json", *map(str, paths)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(paths)  # one line per file, nothing else
+    for path, line in zip(paths, lines):
         api = client.predict(handle_file(str(path)), api_name="/classify")
         assert {"path": str(path), **api} == json.loads(line)
     number = tmp_path / "number.png"
     strokes = (strokes_of(7, Pose(height=300, aspect=0.6, x=220, y=400, brush=BRUSH_WIDTH))
                + strokes_of(5, Pose(height=300, aspect=0.6, x=560, y=400, brush=BRUSH_WIDTH)))
-    Image.fromarray(255 - draw_ink(strokes)).save(number)
-    cli = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json", str(number)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    Image.fromarray(255 - draw_strokes(strokes)).save(number)
+    assert predict.main(["--number", "--json", str(number)]) == 0
+    lines = capsys.readouterr().out.splitlines()
     api = client.predict(handle_file(str(number)), api_name="/read_number")
-    assert {"path": str(number), **api} == json.loads(cli.stdout) and api["number"] == "75"
+    assert len(lines) == 1 and {"path": str(number), **api} == json.loads(lines[0])
+    assert api["number"] == "75"
 
 
 def test_sample_endpoint_gives_truth_and_reading(client):
@@ -153,3 +157,27 @@ def test_uploads_over_the_size_limit_are_refused(app_url, tmp_path):
     with open(big, "rb") as handle:
         response = httpx.post(app_url + "gradio_api/upload", files={"files": handle}, timeout=30)
     assert response.status_code == 413
+
+
+def test_a_refused_input_is_one_line_in_the_servers_log_not_a_traceback(client, capsys, caplog):
+    for ink in ("not json", "[[]]", '{"a": 1}'):
+        with pytest.raises(Exception, match="(?i)ink|stroke"):
+            client.predict(ink, api_name="/read_ink")
+    refusals = [r.getMessage() for r in caplog.records if r.name == "digitpad"]
+    assert len(refusals) == 3 and all(r.startswith("refused read_ink: ") for r in refusals)
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_correction_stores_the_pads_own_drawing(app_url, tmp_path):
+    import app  # its classifier and samples, as the page has them
+
+    page = DrawPage(app.classifier, app.samples, tmp_path)
+    strokes = strokes_of(7, Pose(height=500, x=400, y=420, brush=BRUSH_WIDTH))
+    assert "Saved as a **1**" in page.correct(strokes_to_json(strokes), "1")
+    images, labels = load_corrections(tmp_path)
+    assert labels.tolist() == [1]  # what the visitor said, with the drawing they drew
+    np.testing.assert_allclose(images[0], to_emnist(draw_strokes(strokes)), atol=1e-6)
+    assert "Draw the digit on the pad first" in page.correct("[]", "1")
+    assert "one drawn digit at a time" in page.correct(strokes_to_json(
+        strokes + strokes_of(4, Pose(height=300, x=650, y=420, brush=BRUSH_WIDTH))), "1")
+    assert len(load_corrections(tmp_path)[1]) == 1

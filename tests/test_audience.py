@@ -1,7 +1,6 @@
 """Audience mode's rules, on both stores (in memory, and a real redis-server): the ring buffer,
 one-use prompts, rounds and their tallies, the speaker key, rate limits, and a lost Redis."""
 
-import shutil
 import subprocess
 import sys
 import threading
@@ -13,26 +12,11 @@ import pytest
 from audience.room import SENDS_PER_SECOND, Room, RoomError
 from audience.store import MISSES_KEPT, MemoryStore, RedisStore, StoreError
 from audience.wall import audience_url, invite, stage
+from bench.servers import free_port, start_redis
 from model.reading import BLANK, DigitReading
 from model.spec import ROOT
-from tests.conftest import free_port
 
 KEY = "sesame"
-
-
-def start_redis(port: int) -> subprocess.Popen:
-    server = shutil.which("redis-server")
-    assert server, "redis-server is missing: bash tests/run.sh installs it"
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            import redis
-            redis.Redis(port=port).ping()
-            return process
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
 
 
 @pytest.fixture(scope="module")

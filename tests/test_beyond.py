@@ -7,8 +7,9 @@ import pytest
 
 from model import feedback
 from model.classifier import Classifier
+from model.errors import FeedbackError
 from model.explain import overlay, saliency
-from model.feedback import FeedbackError, load_corrections, save_correction
+from model.feedback import load_corrections, save_correction
 from model.samples import load_samples
 from training.drawn_digits import STYLES, Pose, render
 

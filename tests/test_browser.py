@@ -8,7 +8,6 @@ The figures (latency, requests and bytes per stroke) are printed at the end of t
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,33 +16,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.ink import draw_ink, parse_ink
+from bench.bad_uploads import digit_photo
+from model.ink import draw_strokes, strokes_from_json
 from model.spec import CANVAS_SIZE, ROOT
-from tests.bad_uploads import digit_photo
-from tests.conftest import FIGURES
+from tests.conftest import (
+    FIGURES,
+    TOP,
+    draw,
+    inside,
+    open_page,
+    read_top,
+    screenshot,
+    settle,
+    to_screen,
+    touch,
+)
 from training.drawn_digits import STYLES, Pose, place, random_pose
-
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-TOP = '#prediction [data-testid="label-output-value"]'
-SETTLE = 700  # ms without a change of the label: the reading is final
-WATCH = """() => {  // when each stroke ended, and when the label changed (page clock, ms)
-  window.ups = []; window.changes = [];
-  document.addEventListener('pointerup', () => ups.push(performance.now()), true);
-  new MutationObserver(() => changes.push(performance.now())).observe(
-    document.querySelector('#prediction'), {subtree: true, childList: true, characterData: true,
-                                            attributes: true});
-}"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -51,66 +39,11 @@ def requests_seen():
     return []  # (method, url, body) of every request any page of this module made
 
 
-def open_page(browser, url, requests_seen, **context):
-    page = browser.new_context(**context).new_page()
-    page.set_default_timeout(60_000)
-    page.on("request", lambda r: requests_seen.append((r.method, r.url, r.post_data or "")))
-    page.goto(url)
-    page.wait_for_selector("#sketchpad canvas")
-    page.wait_for_selector("#prediction", state="attached")
-    page.evaluate(WATCH)
-    return page
-
-
 @pytest.fixture(scope="module")
 def page(browser, app_url, requests_seen):
     page = open_page(browser, app_url, requests_seen, viewport={"width": 1280, "height": 900})
     yield page
     page.context.close()
-
-
-def screenshot(page, name: str, full_page: bool = False) -> None:
-    folder = Path(os.environ.get("DIGITPAD_SCREENSHOTS", "/tmp/digitpad-screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=folder / f"{name}.png", full_page=full_page)
-
-
-def to_screen(page, points):
-    box = page.locator("#sketchpad canvas").bounding_box()
-    return [(box["x"] + x / CANVAS_SIZE * box["width"], box["y"] + y / CANVAS_SIZE * box["height"])
-            for x, y in points]
-
-
-def draw(page, strokes) -> None:
-    """Draw strokes (canvas coordinates) with the mouse: press, move along, release."""
-    for stroke in strokes:
-        points = stroke[:: max(1, len(stroke) // 20)].tolist() + [stroke[-1].tolist()]
-        screen = to_screen(page, points)
-        page.mouse.move(*screen[0])
-        page.mouse.down()
-        for x, y in screen[1:]:
-            page.mouse.move(x, y)
-        page.mouse.up()
-
-
-def settle(page) -> str:
-    """Wait until the label has not changed for SETTLE ms -> what it shows ('' for nothing)."""
-    page.wait_for_function(f"() => performance.now() - Math.max(0, ...changes, ...ups) > {SETTLE}",
-                           polling=100)
-    top = page.locator(TOP)
-    return top.inner_text().strip() if top.count() else ""
-
-
-def read_top(page, expected: str) -> str:
-    """Wait until the label shows `expected` (or time out) -> what it shows."""
-    try:
-        page.wait_for_function(
-            f"() => document.querySelector('{TOP}')?.textContent.trim() === '{expected}'",
-            timeout=30_000)
-    except playwright.TimeoutError:
-        page.screenshot(path=f"/tmp/digitpad-browser-wanted-{expected}.png")
-    top = page.locator(TOP)
-    return top.inner_text().strip() if top.count() else ""
 
 
 def clear(page, how: str = "button") -> None:
@@ -132,7 +65,7 @@ def cli_labels(inks: list[str], folder: Path) -> list[str]:
     paths = []
     for k, ink in enumerate(inks):
         paths.append(folder / f"ink{k}.png")
-        Image.fromarray(255 - draw_ink(parse_ink(ink))).save(paths[-1])
+        Image.fromarray(255 - draw_strokes(strokes_from_json(ink))).save(paths[-1])
     digits = subprocess.run([sys.executable, "-m", "model.predict", "--json", *map(str, paths)],
                             cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
     return [str(json.loads(line)["digit"]) for line in digits.stdout.splitlines()]
@@ -144,7 +77,7 @@ def test_forty_drawings_are_read_as_the_pen_lifts(page, requests_seen, tmp_path)
     drawings = [(digit, place(style, random_pose(rng)))
                 for digit, styles in STYLES.items() for style in styles for _ in range(2)]
     latencies, shown, inks, strokes, posts, sent = [], [], [], 0, 0, 0
-    for k, (digit, placed) in enumerate(drawings):
+    for k, (_, placed) in enumerate(drawings):
         start = len(requests_seen)
         page.evaluate("() => { ups.length = 0; changes.length = 0; }")
         draw(page, placed)
@@ -250,7 +183,8 @@ def test_visitor_corrects_a_reading(page):
 def test_visitor_picks_a_dataset_sample(page):
     page.get_by_role("tab", name="Dataset samples").click()
     page.locator("#samples button.thumbnail-item").nth(3).click()
-    page.wait_for_function("() => document.querySelector('#note').textContent.includes('true label')")
+    page.wait_for_function(
+        "() => document.querySelector('#note').textContent.includes('true label')")
     note = page.locator("#note").inner_text()
     assert "TEST sample" in note and ("right" in note or "wrong" in note)
     assert page.locator(TOP).inner_text().strip() in list("0123456789")
@@ -266,21 +200,6 @@ def test_visitor_uploads_a_photo(page, tmp_path):
 
 
 # ---------------------------------------------------------------------------- layouts
-def touch(page, strokes) -> None:
-    """Draw strokes with one finger, through Chromium's own touch input (CDP)."""
-    cdp = page.context.new_cdp_session(page)
-    for stroke in strokes:
-        screen = to_screen(page, stroke[:: max(1, len(stroke) // 15)].tolist() + [stroke[-1].tolist()])
-        for kind, (x, y) in [("touchStart", screen[0]), *(("touchMove", p) for p in screen[1:])]:
-            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-
-
-def inside(box: dict, width: int, height: int) -> bool:
-    return (box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width
-            and box["y"] + box["height"] <= height)
-
-
 def test_a_phone_draws_with_a_finger_and_the_page_stays_put(browser, app_url, requests_seen):
     page = open_page(browser, app_url, requests_seen, viewport={"width": 390, "height": 844},
                      has_touch=True, is_mobile=True, device_scale_factor=3)

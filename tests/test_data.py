@@ -47,7 +47,8 @@ def cache():
     path.unlink(missing_ok=True)
 
 
-def test_emnist_loader_reads_a_matlab_zip_upright_and_leaves_no_litter(tmp_path, monkeypatch, cache):
+def test_emnist_loader_reads_a_matlab_zip_upright_and_leaves_no_litter(tmp_path, monkeypatch,
+                                                                       cache):
     zip_path = tmp_path / "matlab.zip"
     (x_train, y_train), (x_test, y_test) = make_emnist_zip(zip_path)
     workdir = tmp_path / "cwd"
@@ -128,7 +129,8 @@ def test_validation_folds_are_disjoint_and_cover_train():
     images = np.arange(len(labels))
     folds = [data.validation_split(images, labels, 0.1, seed=3, fold=k)[1][0] for k in range(10)]
     assert sorted(np.concatenate(folds).tolist()) == images.tolist()  # each image held out once
-    np.testing.assert_array_equal(folds[0], data.validation_split(images, labels, 0.1, seed=3)[1][0])
+    first = data.validation_split(images, labels, 0.1, seed=3)[1][0]
+    np.testing.assert_array_equal(folds[0], first)
 
 
 def test_to_model_format_matches_the_app_preprocessing():

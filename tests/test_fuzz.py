@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from model.ink import draw_ink, parse_ink
-from model.preprocess import InputError, from_array, to_emnist
+from model.errors import InputError
+from model.ink import draw_strokes, strokes_from_json
+from model.preprocess import from_array, to_emnist
 
 DTYPES = st.sampled_from([np.bool_, np.uint8, np.uint16, np.int32, np.float32, np.float64])
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -65,7 +66,7 @@ JSON = st.recursive(NUMBERS, lambda inner: st.lists(inner, max_size=6), max_leav
 
 
 def read_ink(text: str):
-    return to_emnist(draw_ink(parse_ink(text)))
+    return to_emnist(draw_strokes(strokes_from_json(text)))
 
 
 @SETTINGS

@@ -6,35 +6,31 @@ import json
 import numpy as np
 import pytest
 
-from model.ink import draw_ink, ink_json, parse_ink
-from model.preprocess import InputError, to_emnist
+from model.errors import InputError
+from model.ink import draw_strokes, strokes_from_json, strokes_to_json
+from model.preprocess import to_emnist
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE
-from training.drawn_digits import STYLES, Pose, place, render
-
-
-def strokes_of(digit: int, pose: Pose, style: int = 0) -> list[np.ndarray]:
-    """A drawn-digit style's strokes on the pad, with a time on each point (10 ms apart)."""
-    placed = place(STYLES[digit][style], pose)
-    return [np.column_stack([s, 10 * np.arange(len(s))]) for s in placed]
+from tests.conftest import strokes_of
+from training.drawn_digits import STYLES, Pose, render
 
 
 def test_ink_json_round_trips():
     strokes = strokes_of(4, Pose(height=420, x=380, y=410))
-    back = parse_ink(ink_json(strokes))
+    back = strokes_from_json(strokes_to_json(strokes))
     assert len(back) == len(strokes)
     for a, b in zip(back, strokes):
         np.testing.assert_allclose(a, b, atol=0.051)
 
 
 def test_points_without_times_and_an_empty_pad():
-    assert parse_ink("[]") == [] and parse_ink("") == []
-    (stroke,) = parse_ink("[[[10, 20], [30, 40.5]]]")
+    assert strokes_from_json("[]") == [] and strokes_from_json("") == []
+    (stroke,) = strokes_from_json("[[[10, 20], [30, 40.5]]]")
     np.testing.assert_array_equal(stroke, [[10, 20, 0], [30, 40.5, 0]])
-    assert to_emnist(draw_ink([])) is None
+    assert to_emnist(draw_strokes([])) is None
 
 
 def test_draw_ink_is_a_canvas_of_uint8_ink():
-    image = draw_ink(parse_ink("[[[100, 100, 0], [700, 700, 50]]]"))
+    image = draw_strokes(strokes_from_json("[[[100, 100, 0], [700, 700, 50]]]"))
     assert image.shape == (CANVAS_SIZE, CANVAS_SIZE) and image.dtype == np.uint8
     assert image[400, 400] == 255 and image[100, 700] == 0
     assert image[:, 400].sum() / 255 == pytest.approx(BRUSH_WIDTH * np.sqrt(2), rel=0.1)
@@ -47,8 +43,8 @@ def test_the_network_sees_what_it_would_see_from_a_sketchpad(digit):
                      Pose(height=260, x=250, y=560, slant=0.2, brush=BRUSH_WIDTH)):
             strokes = strokes_of(digit, pose, style)
             sketched = to_emnist(render(STYLES[digit][style], pose))
-            np.testing.assert_array_equal(to_emnist(draw_ink(strokes)), sketched)
-            sent = to_emnist(draw_ink(parse_ink(ink_json(strokes))))  # rounded to 0.1 px
+            np.testing.assert_array_equal(to_emnist(draw_strokes(strokes)), sketched)
+            sent = to_emnist(draw_strokes(strokes_from_json(strokes_to_json(strokes))))  # to 0.1 px
             assert np.abs(sent - sketched).mean() < 0.005, (digit, style)
 
 
@@ -71,10 +67,10 @@ def test_the_network_sees_what_it_would_see_from_a_sketchpad(digit):
 ])
 def test_bad_ink_gets_a_clear_message(text, message):
     with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        parse_ink(text)
+        strokes_from_json(text)
 
 
 def test_huge_coordinates_are_clipped_to_the_canvas():
-    (stroke,) = parse_ink("[[[-1e300, 5e300, 0], [400, 400, 10]]]")
+    (stroke,) = strokes_from_json("[[[-1e300, 5e300, 0], [400, 400, 10]]]")
     np.testing.assert_array_equal(stroke[:, :2], [[0, CANVAS_SIZE], [400, 400]])
-    assert draw_ink([stroke]).max() == 255
+    assert draw_strokes([stroke]).max() == 255

@@ -1,6 +1,6 @@
 """Mixed load on the running app: good drawings, blanks and broken files from 16 clients at
 once. Every request gets a well-formed answer or a clear refusal, and new visitors are served
-during the load. (`python -m tests.benchmarks` runs 2,000 requests and measures memory.)"""
+during the load. (`python -m bench.benchmarks` runs 2,000 requests and measures memory.)"""
 
 import threading
 import time
@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from tests.bad_uploads import digit_photo
+from bench.bad_uploads import digit_photo
 
 CLIENTS, CALLS = 16, 20  # 320 requests
 

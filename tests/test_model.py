@@ -5,7 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from model.classifier import Classifier, ModelError
+from model.classifier import Classifier
+from model.errors import ModelError
 from model.samples import load_samples
 from model.spec import METADATA_FILE, MODEL_DIR, SAMPLES_FILE, SAVED_MODEL
 from training.data import load_mnist_subset, to_model_format

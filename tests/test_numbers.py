@@ -1,4 +1,4 @@
-"""Whole numbers: segmentation and reading, from images (CLI, /read_number) and from the pad's ink."""
+"""Whole numbers: segmentation and reading, from images (CLI, /read_number) and from the pad."""
 
 import collections
 import json
@@ -11,9 +11,9 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from model.classifier import Classifier
-from model.ink import draw_ink, ink_json
+from model.ink import strokes_to_json
 from model.preprocess import to_emnist
-from model.reading import DigitReading, read_drawings, read_number
+from model.reading import DigitReading, Drawing, read_drawings, read_number
 from model.spec import ROOT
 from tests.conftest import FIGURES
 from training.drawn_digits import (
@@ -59,8 +59,7 @@ def test_numbers_written_on_the_pad_are_read(classifier):
     numbers = written_numbers(125, seed=2026, pad=True)
 
     def read(number):
-        strokes = number.ink()
-        return read_number(classifier, draw_ink(strokes), strokes).number
+        return read_number(classifier, Drawing.from_strokes(number.strokes())).number
 
     right = read_by_kind(numbers, read)
     FIGURES["numbers on the pad"] = figures(right, 125)
@@ -72,7 +71,8 @@ def test_numbers_in_images_are_read(classifier):
     """The same kinds of numbers as pictures, 2-10 digits, with no strokes to go by: digits
     whose inks cross are beyond a cut through a picture, so the floors are lower."""
     numbers = written_numbers(125, seed=2026)
-    right = read_by_kind(numbers, lambda number: read_number(classifier, number.image()).number)
+    right = read_by_kind(numbers,
+                         lambda number: read_number(classifier, Drawing(number.image())).number)
     FIGURES["numbers in images"] = figures(right, 125)
     assert right["spaced"] >= 123 and right["slanted"] >= 119
     assert right["touching"] >= 106 and right["overlapping"] >= 33
@@ -88,7 +88,7 @@ def test_upright_spaced_numbers_of_one_to_ten_digits_are_read(classifier):
         poses, size = number_poses(digits, rng, height=rng.uniform(120, 300),
                                    gap=rng.uniform(-0.03, 0.35), slant=rng.uniform(-0.15, 0.15),
                                    brush=rng.uniform(8, 30))
-        number = read_number(classifier, render_many(poses, size)).number
+        number = read_number(classifier, Drawing(render_many(poses, size))).number
         read += number == "".join(map(str, digits))
     FIGURES["upright numbers (1-10 digits)"] = f"{read}/100 exact"
     assert read >= 97
@@ -99,18 +99,18 @@ def test_no_drawn_digit_is_split(classifier):
     reads as one digit, framed from all its ink exactly as a single digit is."""
     rng = np.random.default_rng(2017)
     for drawing, digit in drawn_set():
-        reading = read_drawings(classifier, [drawing])[0]
+        reading = read_drawings(classifier, [Drawing(drawing)])[0]
         assert isinstance(reading, DigitReading), digit
         np.testing.assert_array_equal(reading.image, to_emnist(drawing))
     for digit, styles in STYLES.items():
         for style in styles:
             for _ in range(12):
                 strokes = WrittenNumber((digit,), "spaced", ((style, random_pose(rng)),),
-                                        (800, 800)).ink()
-                drawing = draw_ink(strokes)
-                reading = read_drawings(classifier, [drawing], [strokes])[0]
+                                        (800, 800)).strokes()
+                drawing = Drawing.from_strokes(strokes)
+                reading = read_drawings(classifier, [drawing])[0]
                 assert isinstance(reading, DigitReading), digit
-                np.testing.assert_array_equal(reading.image, to_emnist(drawing))
+                np.testing.assert_array_equal(reading.image, to_emnist(drawing.picture))
 
 
 # ---------------------------------------------------------------------------- the reader
@@ -119,7 +119,7 @@ def test_digits_are_ordered_left_to_right_and_boxed_in_the_drawing(classifier):
     poses, size = number_poses([4, 5, 7], np.random.default_rng(1), 250, 0.25, brush=20)
     poses = [(STYLES[d][1], pose) for d, (_, pose) in zip([4, 5, 7], poses)]
     drawing = render_many(poses[::-1], size)
-    reading = read_number(classifier, drawing)
+    reading = read_number(classifier, Drawing(drawing))
     assert reading.number == "457"
     boxes = [digit.box for digit in reading.digits]
     assert [box[0] for box in boxes] == sorted(box[0] for box in boxes)
@@ -131,7 +131,7 @@ def test_digits_are_ordered_left_to_right_and_boxed_in_the_drawing(classifier):
 
 def test_a_slanted_number_reports_boxes_in_the_original_drawing(classifier):
     number = written_number([3, 1, 7], "slanted", np.random.default_rng(4))
-    reading = read_number(classifier, number.image())
+    reading = read_number(classifier, Drawing(number.image()))
     assert reading.number == "317"
     for (left, top, right, bottom), (_, pose) in zip((d.box for d in reading.digits),
                                                      number.drawings):
@@ -139,7 +139,7 @@ def test_a_slanted_number_reports_boxes_in_the_original_drawing(classifier):
 
 
 def test_touching_digits_are_cut_apart(classifier):
-    assert read_number(classifier, drawn_number([3, 8], gap=-0.02, seed=2)).number == "38"
+    assert read_number(classifier, Drawing(drawn_number([3, 8], gap=-0.02, seed=2))).number == "38"
 
 
 def test_a_pair_too_crossed_to_cut_leaves_the_other_digits_read(classifier):
@@ -147,14 +147,15 @@ def test_a_pair_too_crossed_to_cut_leaves_the_other_digits_read(classifier):
     # the reader used to fall back on reading the whole drawing as one digit ("2")
     number = [n for n in written_numbers(60, seed=7) if n.kind == "overlapping"][1]
     assert number.text == "42538174"
-    read = read_number(classifier, number.image()).number
+    read = read_number(classifier, Drawing(number.image())).number
     assert len(read) >= 7 and read.startswith("425") and read.endswith("174")
 
 
 def test_blank_drawing_reads_no_number(classifier):
     empty = np.zeros((300, 900), np.uint8)
-    assert read_number(classifier, empty).to_json() == {"number": "", "confidence": 1.0,
-                                                        "digits": []}
+    # an empty reading is no number: sure of nothing, not the empty product's 1.0
+    assert read_number(classifier, Drawing(empty)).to_json() == {"number": "", "confidence": 0.0,
+                                                                 "digits": []}
 
 
 # ---------------------------------------------------------------------------- app, API, CLI
@@ -179,24 +180,25 @@ def test_api_and_cli_read_a_slanted_touching_number(app_url, tmp_path):
     Image.fromarray(255 - slanted_touching().image()).save(path)
     client = Client(app_url, verbose=False)
     assert client.predict(handle_file(str(path)), api_name="/read_number")["number"] == "9127"
-    result = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json", str(path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json",
+                             str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and json.loads(result.stdout)["number"] == "9127"
 
 
 def test_the_pad_reads_a_slanted_touching_number(app_url):
     pad = slanted_touching(pad=True)
     client = Client(app_url, verbose=False)
-    assert client.predict(ink_json(pad.ink()), api_name="/read_ink")["number"] == "9127"
-    label, *_ = client.predict(ink_json(pad.ink()), False, "its answer", api_name="/draw")
+    assert client.predict(strokes_to_json(pad.strokes()), api_name="/read_ink")["number"] == "9127"
+    ink = strokes_to_json(pad.strokes())
+    label, *_ = client.predict(ink, False, "its answer", api_name="/draw")
     assert label["label"] == "9127"
 
 
 def test_cli_reads_numbers(tmp_path):
     path = tmp_path / "year.png"
     Image.fromarray(paper(drawn_number([2, 0, 2, 6], seed=3))).save(path)
-    result = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json", str(path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json",
+                             str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0
     line = json.loads(result.stdout)
     assert line["number"] == "2026" and len(line["digits"]) == 4

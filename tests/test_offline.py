@@ -2,20 +2,15 @@
 reading, or idle. Every client library honours HTTP(S)_PROXY, so the app is started with a
 local proxy that records each request and refuses it."""
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 
-import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from model.spec import ROOT
-from tests.bad_uploads import digit_photo
-from tests.conftest import free_port
+from bench.bad_uploads import digit_photo
+from bench.servers import free_port, start_app, wait_for
 
 IDLE = 5  # seconds the app is left alone after a reading
 
@@ -48,22 +43,13 @@ def proxy():
 def test_the_app_makes_no_outbound_connection(proxy, tmp_path):
     url, seen = proxy
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "NO_PROXY": "127.0.0.1,localhost",
-           **{name: url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
-                                     "https_proxy", "all_proxy")}}
-    env.pop("GRADIO_ANALYTICS_ENABLED", None)  # the app's own setting is what is tested
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proxies = {name: url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
+                                      "https_proxy", "all_proxy")}
+    app = start_app(port, NO_PROXY="127.0.0.1,localhost", **proxies,
+                    GRADIO_ANALYTICS_ENABLED=None)  # the app's own setting is what is tested
     try:
         home = f"http://127.0.0.1:{port}/"
-        for _ in range(240):
-            try:
-                if httpx.get(home, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not start")
+        wait_for(home)
         path = tmp_path / "seven.png"
         digit_photo(7).save(path)
         result = Client(home, verbose=False).predict(handle_file(str(path)), api_name="/classify")

@@ -39,7 +39,8 @@ def files(tmp_path_factory):
 
 def test_cli_reads_drawn_digits_and_reports_broken_files_as_json(files):
     digits = [files[d] for d in range(10)]
-    broken = [files["text"], files["empty"], files["truncated"], files["text"].with_name("gone.png")]
+    broken = [files["text"], files["empty"], files["truncated"],
+              files["text"].with_name("gone.png")]
     result = run("--json", *digits, files["blank"], *broken)
     assert result.returncode == 1  # some files failed
     lines = [json.loads(line) for line in result.stdout.splitlines()]

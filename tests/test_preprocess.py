@@ -5,7 +5,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from model import preprocess
-from model.preprocess import InputError, from_array, to_emnist
+from model.errors import InputError
+from model.preprocess import from_array, to_emnist
 from training.drawn_digits import STYLES, Pose, paper, render
 
 

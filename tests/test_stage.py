@@ -12,21 +12,13 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
+from audience.room import ACTIONS
 from model.feedback import load_corrections
-from model.ink import ink_json
-from tests.conftest import SPEAKER_KEY
-from tests.test_browser import (TOP, browser, inside, open_page, read_top,  # noqa: F401
-                                screenshot, touch)
+from tests.conftest import SPEAKER_KEY, TOP, inside, open_page, read_top, screenshot, seven, touch
 from training.drawn_digits import STYLES, Pose, place
 
-playwright = pytest.importorskip("playwright.sync_api")
 PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
              device_scale_factor=3)
-
-
-def seven() -> str:
-    strokes = place(STYLES[7][0], Pose(height=560, x=400, y=420))
-    return ink_json([np.column_stack([s, 10 * np.arange(len(s))]) for s in strokes])
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +43,7 @@ def test_a_visitor_answers_a_prompt_once_through_the_api(client):
 
 
 def test_the_speaker_key_guards_every_control(client):
-    for action in ("start", "stop", "pause", "resume", "clear", "collect", "keep"):
+    for action in (*ACTIONS, "keep"):
         with pytest.raises(Exception, match="Wrong speaker key"):
             client.predict("guess", action, "3", api_name="/control")
     assert "Round:" not in client.predict(api_name="/wall")
@@ -72,7 +64,7 @@ def test_bad_audience_input_is_refused_and_the_server_keeps_serving(client):
         except Exception as error:
             refusals.append(str(error))
     assert len(refusals) >= 29 and any("Too many requests" in r for r in refusals)
-    assert client.predict(ink_json([]), api_name="/read_ink")["label"] is None  # still serving
+    assert client.predict("[]", api_name="/read_ink")["label"] is None  # still serving
 
 
 # ---------------------------------------------------------------------------- in a browser
@@ -153,7 +145,7 @@ def test_drawings_reach_the_disk_only_while_the_speaker_collects(client):
     stored = lambda: sorted(folder.glob("*.npz"))  # noqa: E731
     client.predict(SPEAKER_KEY, "start", "7", api_name="/control")
     before = stored()
-    for action, kept in (("keep", 0), ("collect", 1), ("keep", 0)):
+    for action, kept in (("stop-collecting", 0), ("collect", 1), ("stop-collecting", 0)):
         client.predict(SPEAKER_KEY, action, "7", api_name="/control")
         _, token = client.predict(api_name="/prompt")
         client.predict(seven(), token, api_name="/send")

@@ -46,7 +46,8 @@ def load_mnist_subset() -> tuple[Split, Split]:
 # ---------------------------------------------------------------------------- EMNIST
 def emnist_cache() -> Path:
     """Where extra-keras-datasets looks for the zip: Keras's cache, $KERAS_HOME or ~/.keras."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / EMNIST_CACHE_NAME
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return home / "datasets" / EMNIST_CACHE_NAME
 
 
 def load_emnist(zip_path: Path | None = None) -> tuple[Split, Split]:
@@ -73,7 +74,8 @@ def load_emnist(zip_path: Path | None = None) -> tuple[Split, Split]:
         except Exception as error:  # a zip whose .mat is damaged or of another layout
             cached.unlink(missing_ok=True)
             raise DatasetError(f"Could not read EMNIST Digits from {cached} ({error}); the file "
-                               "was removed. Run again to download it, or pass --emnist-zip.") from None
+                               "was removed. Run again to download it, or pass --emnist-zip."
+                               ) from None
     return (x_train, y_train.astype(np.int64)), (x_test, y_test.astype(np.int64))
 
 

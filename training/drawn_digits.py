@@ -1,7 +1,7 @@
 """Digits drawn the way visitors draw them, to measure what the dataset cannot.
 
 Each digit has a few hand-written styles: strokes as polylines in a unit box (x right, y down).
-`render` draws them with the ink pad's own renderer (`model.ink.draw_ink`: round-capped strokes
+`render` draws them with the ink pad's own renderer (`model.ink.draw_strokes`: round-capped strokes
 on its 800x800 canvas), with a chosen size, position, slant and brush width.
 These drawings are only ever used to evaluate, never to train.
 """
@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from model.ink import draw_ink
+from model.ink import draw_strokes
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE
+
 
 def _arc(cx, cy, rx, ry, start, stop, n=24):
     """Points on an ellipse from angle `start` to `stop` (degrees, 0 = right, 90 = down)."""
@@ -75,10 +76,10 @@ def render(strokes, pose: Pose, canvas: int = CANVAS_SIZE) -> np.ndarray:
 
 def render_many(drawings, size: tuple[int, int]) -> np.ndarray:
     """[(unit-box strokes, Pose), ...] on one (width, height) canvas -> (height, width) uint8
-    ink, each drawing with its own brush, by the pad's renderer (`model.ink.draw_ink`)."""
+    ink, each drawing with its own brush, by the pad's renderer (`model.ink.draw_strokes`)."""
     ink = np.zeros((size[1], size[0]), np.uint8)
     for strokes, pose in drawings:
-        np.maximum(ink, draw_ink(place(strokes, pose), ink.shape, pose.brush), out=ink)
+        np.maximum(ink, draw_strokes(place(strokes, pose), ink.shape, pose.brush), out=ink)
     return ink
 
 
@@ -99,9 +100,9 @@ def number_poses(digits, rng: np.random.Generator, height: float, gap: float, sl
         h = height * rng.uniform(0.85, 1.1)
         aspect = 0.2 if digit == 1 else rng.uniform(0.55, 0.7)
         w = h * (aspect + abs(slant))
-        poses.append((STYLES[digit][rng.integers(len(STYLES[digit]))],
-                      Pose(h, aspect, x + w / 2, margin + brush + height * 0.6 + rng.uniform(-0.05, 0.05) * height,
-                           slant, brush)))
+        style = STYLES[digit][rng.integers(len(STYLES[digit]))]  # drawn before the height
+        y = margin + brush + height * 0.6 + rng.uniform(-0.05, 0.05) * height
+        poses.append((style, Pose(h, aspect, x + w / 2, y, slant, brush)))
         x += w + gap * height
     size = (int(x - gap * height + margin + brush), int(2 * margin + 2 * brush + height * 1.2))
     return poses, size
@@ -158,7 +159,7 @@ class WrittenNumber:
         """-> (height, width) uint8 ink, drawn with each digit's own brush."""
         return render_many(self.drawings, self.size)
 
-    def ink(self) -> list[np.ndarray]:
+    def strokes(self) -> list[np.ndarray]:
         """-> its strokes as the ink pad gets them: (N, 3) float arrays of (x, y, t ms), in
         the order they were drawn (for a number written with `pad=True`)."""
         strokes, t = [], 0.0
@@ -192,7 +193,8 @@ def written_number(digits, kind: str, rng: np.random.Generator, pad: bool = Fals
     low, high = {"spaced": (0.12, 0.5), "touching": (-0.06, 0.0),
                  "overlapping": (-0.2, -0.06), "slanted": (-0.04, 0.35)}[kind]
     sizes = rng.uniform(0.75, 1.15, n)
-    aspects = np.where(np.asarray(digits) == 1, rng.uniform(0.12, 0.25, n), rng.uniform(0.5, 0.75, n))
+    aspects = np.where(np.asarray(digits) == 1, rng.uniform(0.12, 0.25, n),
+                       rng.uniform(0.5, 0.75, n))
     leans = np.tan(np.radians(degrees)) + rng.uniform(-0.04, 0.04, n)
     wobbles, gaps = rng.uniform(-0.06, 0.06, n), rng.uniform(low, high, n)
     styles = [STYLES[d][rng.integers(len(STYLES[d]))] for d in digits]
@@ -225,10 +227,12 @@ def written_number(digits, kind: str, rng: np.random.Generator, pad: bool = Fals
         shift = margin + brush / 2 - low_xy
     drawings = tuple((strokes, replace(pose, x=pose.x + shift[0], y=pose.y + shift[1]))
                      for strokes, pose in poses)
-    return WrittenNumber(tuple(int(d) for d in digits), kind, drawings, (int(size[0]), int(size[1])))
+    return WrittenNumber(tuple(int(d) for d in digits), kind, drawings,
+                         (int(size[0]), int(size[1])))
 
 
-def written_numbers(per_kind: int = 125, seed: int = 2026, pad: bool = False) -> list[WrittenNumber]:
+def written_numbers(per_kind: int = 125, seed: int = 2026,
+                    pad: bool = False) -> list[WrittenNumber]:
     """`per_kind` numbers of each of NUMBER_KINDS: 2 to 10 digits (2 to 6 on the pad), a
     quarter of them 1s (a 1 next to anything is the hardest neighbour)."""
     rng = np.random.default_rng(seed)

@@ -4,7 +4,7 @@ MNIST's writers were American: its 1s are bare strokes, so a 1 with a flag, as m
 world writes it, looks to the network like a short 7. These drawings teach both sides of that
 line: 1s with flags of every length and angle, and 7s whose bars are longer and flatter. Each
 is a list of pad strokes ((N, 3) float64 x, y, t on the 800x800 canvas), drawn by
-`model.ink.draw_ink` and framed by `model.preprocess.to_emnist`, exactly as a visitor's ink.
+`model.ink.draw_strokes` and framed by `model.preprocess.to_emnist`, exactly as a visitor's ink.
 """
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.ink import draw_ink
+from model.ink import draw_strokes
 from model.preprocess import to_emnist
 from model.spec import CANVAS_SIZE, IMAGE_SIZE
 
@@ -108,7 +108,7 @@ def random_seven(rng: np.random.Generator) -> np.ndarray | None:
 
 def _framed(strokes: list[np.ndarray], hand: Hand) -> np.ndarray | None:
     """Pad strokes -> (28, 28) float32 in [0, 1], as the app frames a visitor's ink."""
-    return to_emnist(draw_ink(strokes, width=hand.brush))
+    return to_emnist(draw_strokes(strokes, width=hand.brush))
 
 
 def flag_mnist_one(image: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:

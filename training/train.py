@@ -12,7 +12,7 @@ import platform
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +64,8 @@ class Config:
 
 def parse_args(argv=None) -> Config:
     """Command-line flags -> Config; every field is a flag, with its help."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     for field_ in dataclasses.fields(Config):
         flag_ = "--" + field_.name.replace("_", "-")
         if field_.type is bool:
@@ -178,7 +179,8 @@ def train(config: Config) -> dict:
     drawn = drawn_images()  # the hand-written stroke set, never trained on
     styles = style_set(STYLE_CHECK, config.seed - 1)  # a seed no network trains its styles with
     summary = {
-        "network": config.network + (f" x{config.members} (averaged)" if config.members > 1 else ""),
+        "network": config.network
+                   + (f" x{config.members} (averaged)" if config.members > 1 else ""),
         "parameters": int(model.count_params()),
         "dataset": config.dataset,
         "split": f"TRAIN {len(train_split[1])} (each network validated on its own "
@@ -188,7 +190,8 @@ def train(config: Config) -> dict:
         "member_validation_accuracy": [round(a, 4) for a in validation],
         "validation_accuracy": round(float(np.mean(validation)), 4),  # each on its held-out fold
         "test_accuracy": round(test_right / len(y_test), 4),
-        "test_accuracy_95_interval": [round(a, 4) for a in wilson_interval(test_right, len(y_test))],
+        "test_accuracy_95_interval": [round(a, 4)
+                                      for a in wilson_interval(test_right, len(y_test))],
         "member_drawn_accuracy": [round(accuracy(m, *drawn), 4) for m, _, _ in fitted],
         "drawn_accuracy": round(accuracy(model, *drawn), 4),
         "style_accuracy": round(accuracy(model, *styles), 4),
@@ -208,7 +211,8 @@ def previous_recall(folder: Path, x_test, y_test) -> list[float] | None:
     """Each digit's TEST recall by the model the export will replace (None if there is none),
     so the report shows what a retrain cost or gained digit by digit. Read after the new
     model is chosen: TEST decides nothing."""
-    from model.classifier import Classifier, ModelError
+    from model.classifier import Classifier
+    from model.errors import ModelError
     from training.report import recall
 
     try:
@@ -236,7 +240,7 @@ def export(config: Config, model, summary: dict, histories: list[dict], test) ->
         "output": "probabilities of the classes, in order, summing to 1",
         **summary,
         "config": {k: str(v) for k, v in dataclasses.asdict(config).items()},
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
                      "keras": keras.__version__, "numpy": np.__version__},
     }

@@ -1,4 +1,4 @@
-"""Measure Digitpad and print one table:  python -m tests.benchmarks [--quick]
+"""Measure Digitpad and print one table:  python -m bench.benchmarks [--quick]
 
 Preprocessing, the model, start-up time and the app end to end beside a trivial Gradio app,
 memory under 2,000 requests, and TEST accuracy beside the tutorial's CNN trained in this run.
@@ -10,7 +10,6 @@ import functools
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,10 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.spec import ROOT
-
 ROUNDS = 3  # each end-to-end figure is the median of this many rounds
-APPS = (("digitpad", "app.py"), ("trivial", "tests/trivial_app.py"))  # name, script
+APPS = (("digitpad", "app.py"), ("trivial", "bench/trivial_app.py"))  # name, script
 
 
 @dataclass(frozen=True)
@@ -61,16 +58,19 @@ def timed(fn, repeat: int) -> list[float]:
 
 # ---------------------------------------------------------------------------- parts
 def bench_preprocessing(rows: list, repeat: int) -> None:
-    from model.ink import draw_ink, ink_json, parse_ink
+    from model.ink import draw_strokes, strokes_from_json, strokes_to_json
     from model.preprocess import from_array, to_emnist
     from training.drawn_digits import STYLES, Pose, paper, place, render
 
-    text = ink_json([np.column_stack([s, np.arange(len(s))])
+    text = strokes_to_json([np.column_stack([s, np.arange(len(s))])
                      for s in place(STYLES[3][0], Pose(height=520))])
     photo = paper(render(STYLES[3][0], Pose(height=2400, aspect=0.6, x=2000, y=1500, brush=120),
                          canvas=4000))[:3000]
-    for name, fn in (("ink JSON -> 800x800 drawing", lambda: draw_ink(parse_ink(text))),
-                     ("ink JSON -> 28x28", lambda: to_emnist(draw_ink(parse_ink(text)))),
+    def drawing():
+        return draw_strokes(strokes_from_json(text))
+
+    for name, fn in (("ink JSON -> 800x800 drawing", drawing),
+                     ("ink JSON -> 28x28", lambda: to_emnist(drawing())),
                      ("preprocess 4000x3000 photo", lambda: from_array(photo))):
         p50, _, p99 = percentiles(timed(fn, repeat))
         rows.append((name, f"p50 {p50:.2f} ms, p99 {p99:.2f} ms", ""))
@@ -80,11 +80,13 @@ def bench_model(rows: list, repeat: int) -> None:
     from model.classifier import Classifier
 
     classifier = Classifier()
-    one, batch = np.random.rand(1, 28, 28).astype(np.float32), np.random.rand(64, 28, 28).astype(np.float32)
+    one = np.random.rand(1, 28, 28).astype(np.float32)
+    batch = np.random.rand(64, 28, 28).astype(np.float32)
     p50_one = percentiles(timed(lambda: classifier.probabilities(one), repeat))[0]
     p50_batch = percentiles(timed(lambda: classifier.probabilities(batch), repeat // 4 + 1))[0]
     rows.append(("model, 1 image", f"{p50_one:.2f} ms", ""))
-    rows.append(("model, batch of 64", f"{p50_batch:.2f} ms ({p50_batch / 64:.3f} ms per image)", ""))
+    rows.append(("model, batch of 64", f"{p50_batch:.2f} ms ({p50_batch / 64:.3f} ms per image)",
+                 ""))
 
     from model.explain import saliency
 
@@ -97,22 +99,20 @@ def bench_model(rows: list, repeat: int) -> None:
 def bench_numbers(rows: list, repeat: int) -> None:
     """Reading whole numbers: run it on one core with `taskset -c 0`."""
     from model.classifier import Classifier
-    from model.ink import draw_ink
-    from model.reading import read_number
+    from model.reading import Drawing, read_number
     from training.drawn_digits import number_poses, render_many, written_numbers
 
     classifier = Classifier()
     poses, size = number_poses([1, 9, 8, 4], np.random.default_rng(0), 250, 0.2, brush=24)
-    ink = render_many(poses, size)
-    p50 = percentiles(timed(lambda: read_number(classifier, ink), repeat // 4 + 1))[0]
+    picture = Drawing(render_many(poses, size))
+    p50 = percentiles(timed(lambda: read_number(classifier, picture), repeat // 4 + 1))[0]
     rows.append((f"read a 4-digit number ({size[0]}x{size[1]} picture)", f"p50 {p50:.1f} ms", ""))
     for pad in (False, True):
         six = [n for n in written_numbers(125, seed=2026, pad=pad) if len(n.digits) == 6]
         medians = []
         for number in six:
-            strokes = number.ink() if pad else None
-            drawing = draw_ink(strokes) if pad else number.image()
-            read = functools.partial(read_number, classifier, drawing, strokes)
+            drawing = Drawing.from_strokes(number.strokes()) if pad else Drawing(number.image())
+            read = functools.partial(read_number, classifier, drawing)
             medians.append(percentiles(timed(read, repeat // 20 + 1))[0])
         what = "strokes on the pad" if pad else "picture"
         rows.append((f"read a 6-digit number ({what}; median of {len(six)} numbers' p50)",
@@ -132,15 +132,12 @@ class Server:
     """`python <script>` on a free port, as a visitor's server would run."""
 
     def __init__(self, script: str, **env):
-        from tests.conftest import free_port
+        from bench.servers import free_port, start_app
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = dict(os.environ, GRADIO_SERVER_PORT=str(self.port), GRADIO_ANALYTICS_ENABLED="False",
-                   TF_CPP_MIN_LOG_LEVEL="2", **env)
         self.started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, script], cwd=ROOT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = start_app(self.port, script, GRADIO_ANALYTICS_ENABLED="False", **env)
 
     def first_answer(self, image: str, timeout: float = 120) -> float:
         """Seconds from start until /classify first answers."""
@@ -156,7 +153,8 @@ class Server:
 
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(next(l for l in status.splitlines() if l.startswith("VmRSS")).split()[1]) / 1024
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS"))
+        return int(line.split()[1]) / 1024
 
     def cpu_seconds(self) -> float:
         """The server's CPU time so far, user and system."""
@@ -226,7 +224,8 @@ def bench_end_to_end(rows: list, images: dict, config: Config) -> None:
                 rate = statistics.median(len(r[0]) / r[2] for r in rounds)
                 errors = sum(r[1] for r in rounds)
                 rows.append((f"/classify, {clients} client(s), {name}",
-                             f"p50 {p50:.0f} ms, p90 {p90:.0f} ms, {rate:.1f} req/s, {errors} errors", ""))
+                             f"p50 {p50:.0f} ms, p90 {p90:.0f} ms, {rate:.1f} req/s, "
+                             f"{errors} errors", ""))
         app = servers["digitpad"]
         before = app.rss_mb()
         mixed = images["good"] + images["blank"] + images["bad"]
@@ -255,7 +254,8 @@ def bench_accuracy(rows: list, config: Config) -> None:
     rows.append(("TEST accuracy, shipped model", f"{shipped:.2%}", ">= 99.0%"))
     if config.quick:
         return
-    from training.train import Config as TrainConfig, train
+    from training.train import Config as TrainConfig
+    from training.train import train
 
     summary = train(TrainConfig(network="baseline", members=1, epochs=25, batch_size=250,
                                 augment=False, learning_rate=1e-3, patience=25, export=False))
@@ -266,7 +266,7 @@ def bench_accuracy(rows: list, config: Config) -> None:
 def write_images(folder: Path) -> dict[str, list[str]]:
     from PIL import Image
 
-    from tests.bad_uploads import digit_photo
+    from bench.bad_uploads import digit_photo
 
     good = []
     for digit in range(10):
@@ -298,8 +298,9 @@ def main(argv=None) -> int:
             bench_end_to_end(rows, images, config)
         if "accuracy" in config.parts:
             bench_accuracy(rows, config)
-    cpu = next((l.split(":")[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
+    cpu = next((line.split(":")[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
     print(f"\nMachine: {len(os.sched_getaffinity(0))} of {os.cpu_count()} cores ({cpu}), "
           f"Python {platform.python_version()}\n")
     print("| measure | result | target |\n|---|---|---|")

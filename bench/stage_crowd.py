@@ -1,4 +1,4 @@
-"""A room of phones during a talk:  python -m tests.stage_crowd [--visitors 20 40] [--seconds 60]
+"""A room of phones during a talk:  python -m bench.stage_crowd [--visitors 20 40] [--seconds 60]
 
 Each simulated audience member (a gradio_client Client on its own thread) takes a prompt, draws
 the digit asked for in 2 or 3 strokes at human pace (each stroke's ink goes through the audience
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from audience.wall import REFRESH_SECONDS
-from model.ink import ink_json
-from tests.benchmarks import Server, percentiles, visitor_client
+from bench.benchmarks import Server, percentiles, visitor_client
+from model.ink import strokes_to_json
 from training.drawn_digits import STYLES, place, random_pose
 
 CYCLE = 5.0  # seconds between one visitor's drawings
@@ -64,7 +64,7 @@ def strokes_of(digit: int, rng: np.random.Generator) -> list[str]:
         s = strokes[0]
         strokes = [s[: len(s) // 2 + 1], s[len(s) // 2:]]
     timed = [np.column_stack([s, np.zeros(len(s))]) for s in strokes[:3]]
-    return [ink_json(timed[:k]) for k in range(1, len(timed) + 1)]
+    return [strokes_to_json(timed[:k]) for k in range(1, len(timed) + 1)]
 
 
 def crowd(url: str, visitors: int, seconds: float, sample=None) -> dict:
@@ -137,15 +137,15 @@ class Cluster:
     """Two `python app.py` replicas behind nginx (deploy/nginx.conf), sharing a redis-server."""
 
     def __init__(self):
-        from tests.conftest import free_port
-        from tests.test_audience import start_redis
-        from tests.test_replicas import start_app, start_nginx, wait_for
+        from bench.servers import free_port, start_app, start_nginx, start_redis, wait_for
 
         folder = Path(tempfile.mkdtemp(prefix="digitpad-cluster-"))
         redis_port, front, ports = free_port(), free_port(), [free_port(), free_port()]
         self.processes = [start_redis(redis_port)]
-        self.apps = [start_app(port, f"redis://127.0.0.1:{redis_port}/0",
-                               open(folder / f"app{port}.log", "w"), KEY) for port in ports]
+        self.apps = [start_app(port, log=open(folder / f"app{port}.log", "w"),
+                               DIGITPAD_STAGE="1", DIGITPAD_SPEAKER_KEY=KEY,
+                               DIGITPAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+                     for port in ports]
         self.processes += self.apps
         for port in ports:
             wait_for(f"http://127.0.0.1:{port}/")
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     rows, served = [], 0
     try:
         if config.replicas == 1:
-            from tests.crowd import _blank_png
+            from bench.crowd import _blank_png
             server.first_answer(str(_blank_png()))
         for visitors in config.visitors:
             result = crowd(server.url, visitors, config.seconds)

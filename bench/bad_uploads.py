@@ -11,7 +11,7 @@ from training.drawn_digits import STYLES, Pose, paper, render
 
 def digit_photo(digit: int = 4) -> Image.Image:
     """A drawn digit as an RGB image: dark ink on white."""
-    return Image.fromarray(paper(render(STYLES[digit][0], Pose(height=420, brush=28)))).convert("RGB")
+    return Image.fromarray(paper(render(STYLES[digit][0], Pose(height=420, brush=28))))
 
 
 def _png(image: Image.Image, **options) -> bytes:

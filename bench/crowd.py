@@ -1,4 +1,4 @@
-"""A crowd drawing at once:  python -m tests.crowd [--visitors 10 20 40] [--seconds 60] [--soak 600]
+"""A crowd drawing at once:  python -m bench.crowd [--visitors 10 20 40] [--seconds 60] [--soak 600]
 
 Each simulated visitor (a gradio_client Client on its own thread) draws a digit of 2 or 3
 strokes every 5 s, at human pace: each stroke takes 0.4 to 0.9 s, and when it ends the ink so
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.ink import ink_json
-from tests.benchmarks import APPS, Server, percentiles, visitor_client
+from bench.benchmarks import APPS, Server, percentiles, visitor_client
+from model.ink import strokes_to_json
 from training.drawn_digits import STYLES, place, random_pose
 
 CYCLE = 5.0  # seconds between one visitor's digits
@@ -58,7 +58,7 @@ def digits(rng: np.random.Generator) -> list[list[str]]:
                 strokes = [s[: len(s) // 2 + 1], s[len(s) // 2:]]
             strokes = strokes[:3]
             timed = [np.column_stack([s, np.zeros(len(s))]) for s in strokes]
-            inks = [ink_json(timed[:k]) for k in range(1, len(timed) + 1)]
+            inks = [strokes_to_json(timed[:k]) for k in range(1, len(timed) + 1)]
             out.append(inks)
     return out
 
@@ -121,7 +121,7 @@ def main(argv=None) -> int:
             if name == "digitpad" and config.soak and served.get(name):
                 rss = []
 
-                def sample(end):
+                def sample(end, rss=rss, server=server):
                     while time.perf_counter() < end:
                         rss.append((time.perf_counter(), server.rss_mb()))
                         time.sleep(10)

@@ -1,4 +1,4 @@
-"""Choose the number reader's prior:  python -m tests.tune_segment [--trials 300] [--ceiling]
+"""Choose the number reader's prior:  python -m bench.tune_segment [--trials 300] [--ceiling]
 
 Builds the candidates of numbers and single digits drawn with the tuning seeds (never the test
 set's 2026, 2017 and 5), as pictures and as the pad's strokes, classifies them once, then
@@ -17,7 +17,7 @@ import numpy as np
 
 from model import segment
 from model.classifier import Classifier
-from model.ink import draw_ink
+from model.ink import draw_strokes
 from model.preprocess import to_emnist
 from training.drawn_digits import (
     STYLES,
@@ -65,8 +65,8 @@ def lattices(classifier) -> tuple[list, list]:
     numbers = []
     for pad in (False, True):
         for number in written_numbers(60, seed=7, pad=pad) + written_numbers(60, seed=8, pad=pad):
-            strokes = number.ink() if pad else None
-            drawing = draw_ink(strokes) if pad else number.image()
+            strokes = number.strokes() if pad else None
+            drawing = draw_strokes(strokes) if pad else number.image()
             numbers.append((number.kind + (" pad" if pad else ""), number.text,
                             *read(drawing, strokes)))
     singles, rng = [], np.random.default_rng(99)
@@ -74,8 +74,8 @@ def lattices(classifier) -> tuple[list, list]:
         for style in styles:
             for _ in range(6):
                 pose = random_pose(rng)
-                strokes = WrittenNumber((digit,), "spaced", ((style, pose),), (800, 800)).ink()
-                singles.append(read(draw_ink(strokes), strokes))
+                strokes = WrittenNumber((digit,), "spaced", ((style, pose),), (800, 800)).strokes()
+                singles.append(read(draw_strokes(strokes), strokes))
                 singles.append(read(render(style, pose)))
     return numbers, singles
 

@@ -1,0 +1,1 @@
+"""Tools that measure: benchmarks, load generators and tuning searches (python -m bench.NAME)."""

@@ -1,0 +1,56 @@
+"""What every page shares: the ink pad, and how a refused request is answered."""
+
+import functools
+import logging
+
+import gradio as gr
+
+from model.errors import InputError
+from model.spec import BRUSH_WIDTH, CANVAS_SIZE, ROOT
+
+ASSETS = ROOT / "assets"
+PAD = f"""<div class="inkpad">
+  <canvas width="{CANVAS_SIZE}" height="{CANVAS_SIZE}" aria-label="Drawing pad"></canvas>
+  <div class="tools">
+    <button id="undo" type="button" title="Undo the last stroke (Ctrl+Z)">↶ Undo</button>
+    <button id="clear" type="button" title="Clear the pad (Esc)">🧹 Clear</button>
+  </div>
+</div>"""
+log = logging.getLogger("digitpad")
+
+
+def ink_pad() -> gr.HTML:
+    """The ink pad (assets/inkpad.js): its value is the ink JSON of what is drawn on it."""
+    return gr.HTML("[]", html_template=PAD, elem_id="sketchpad",
+                   css_template=(ASSETS / "inkpad.css").read_text(),
+                   js_on_load=(ASSETS / "inkpad.js").read_text(),
+                   brush=BRUSH_WIDTH, apply_default_css=False)
+
+
+def refused(where: str, error: Exception) -> str:
+    """Log a refused request as one line -> its message, for the person who sent it."""
+    log.warning("refused %s: %s", where, error)
+    return str(error)
+
+
+def refusing(*errors: type[Exception], title: str = "Can't read this input"):
+    """A handler whose `errors` become the caller's message and one line in the server's
+    log, never a traceback."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except errors as error:
+                raise gr.Error(refused(fn.__name__, error), title=title,
+                               print_exception=False) from None
+        return call
+    return wrap
+
+
+def path_of(file) -> str:
+    """A Gradio file payload (FileData, its dict, or a path) -> its path on the server."""
+    path = file.get("path") if isinstance(file, dict) else getattr(file, "path", file)
+    if not path:
+        raise InputError("No image was uploaded.")
+    return path

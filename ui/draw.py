@@ -1,0 +1,205 @@
+"""The main page: draw on the pad, pick a held-out TEST sample or upload a photo, and see
+what the network reads, why, and the 28x28 image it saw."""
+
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from model.errors import FeedbackError, InputError
+from model.explain import overlay, saliency
+from model.feedback import save_correction
+from model.present import (
+    chart,
+    label,
+    model_card,
+    number_note,
+    number_preview,
+    pixels,
+    sample_note,
+    verdict,
+)
+from model.reading import (
+    BLANK,
+    DigitReading,
+    Drawing,
+    NumberReading,
+    read_drawings,
+    read_each_as_digit,
+)
+from model.spec import CLASSES, TRAIN_COMMAND
+from ui.common import ink_pad, path_of, refused
+
+GALLERY_SIZE = 40  # samples shown at once
+DRAW_PROMPT = ("✏️ **Draw a digit** (0-9), or a whole number, on the pad: the network reads "
+               "it as you draw.")
+AUTO = "its answer"  # the saliency map explains the model's own answer unless a digit is picked
+
+
+class DrawPage:
+    """The page's handlers, around the one classifier, its TEST samples and the folder that
+    keeps visitors' corrections."""
+
+    def __init__(self, classifier, samples, corrections: Path):
+        self.classifier, self.samples, self.corrections = classifier, samples, corrections
+
+    # ------------------------------------------------------------------------ readings
+    def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO):
+        """A reading -> the five outputs: label, chart, preview, note, and the reading kept."""
+        if reading is BLANK:
+            return None, None, None, note or DRAW_PROMPT, None
+        if isinstance(reading, NumberReading):
+            return (label(reading), chart(reading.digits[0].probabilities),
+                    self.preview(reading), note or number_note(reading), reading)
+        return (label(reading), chart(reading.probabilities), self.preview(reading, why, focus),
+                note or verdict(reading.probabilities), reading)
+
+    def preview(self, reading, why: bool = False, focus: str = AUTO):
+        """The image beside the chart: the 28x28 input, its saliency map, or a number's boxes."""
+        if reading is None:
+            return None
+        if isinstance(reading, NumberReading):
+            return number_preview(reading)
+        if not why:
+            return pixels(reading.image)
+        _, heat = saliency(self.classifier, reading.image, None if focus == AUTO else int(focus))
+        return overlay(reading.image, heat)
+
+    def read_pads(self, inks: list, whys: list, focuses: list) -> tuple[list, ...]:
+        """A batch of ink pad values (ink JSON) -> a batch of the five outputs, every digit of
+        every drawing classified in one model call."""
+        rows, drawings = {}, {}
+        for k, text in enumerate(inks):
+            try:
+                drawings[k] = Drawing.from_json(text)
+            except InputError as error:
+                rows[k] = self.show(BLANK, f"⚠️ {refused('the pad', error)}")
+        readings = read_drawings(self.classifier, list(drawings.values()))
+        for k, reading in zip(drawings, readings):
+            rows[k] = self.show(reading, why=whys[k], focus=focuses[k])
+        return tuple(map(list, zip(*(rows[k] for k in range(len(inks))))))
+
+    def read_upload(self, file, why: bool, focus: str):
+        """The upload tab: an image file -> the five outputs, or a clear message."""
+        if file is None:
+            return self.show(BLANK)
+        try:
+            reading = read_each_as_digit(self.classifier, [Drawing.from_file(path_of(file))])[0]
+        except InputError as error:
+            gr.Warning(refused("an upload", error))
+            return self.show(BLANK, f"⚠️ {error}")
+        if reading is BLANK:
+            return self.show(BLANK, "No digit found in this image: try dark ink on light paper.")
+        return self.show(reading, why=why, focus=focus)
+
+    def correct(self, ink: str, meant: str) -> str:
+        """'Wrong? It was a ...': store the pad's drawing, its ink and its 28x28 form with the
+        visitor's label. Read from the pad itself: the reading shown may be a sample's."""
+        if not meant:
+            return "Pick the digit you meant first."
+        try:
+            drawing = Drawing.from_json(ink)
+            reading = read_drawings(self.classifier, [drawing])[0]
+            if reading is BLANK:
+                return "Draw the digit on the pad first: corrections are for drawings."
+            if not isinstance(reading, DigitReading):
+                return "Corrections are for one drawn digit at a time."
+            save_correction(drawing.picture, reading.image, int(meant), folder=self.corrections,
+                            ink=ink)
+        except (FeedbackError, InputError) as error:
+            return f"⚠️ {refused('a correction', error)}"
+        return f"🙏 Thank you! Saved as a **{meant}**: it will help the next model."
+
+    # ------------------------------------------------------------------------ samples
+    def gallery(self, digit: str, mistakes: bool):
+        """-> (gallery items, their sample indices) for the chosen digit and view."""
+        samples = self.samples
+        indices = samples.spread(None if digit == "All" else int(digit), mistakes, GALLERY_SIZE)
+        items = [(np.round(samples.images[i] * 255).astype(np.uint8),
+                  f"{samples.labels[i]} → {samples.predicted[i]}") for i in indices]
+        return items, indices.tolist()
+
+    def sample(self, index: int, why: bool = False, focus: str = AUTO):
+        """One TEST sample by index -> the five outputs, with its true label in the note."""
+        i, reading = self.samples.reading(index)
+        return self.show(reading, sample_note(i, self.samples.labels[i], reading), why, focus)
+
+    def pick_sample(self, indices: list, why: bool, focus: str, event: gr.SelectData):
+        return self.sample(indices[event.index], why, focus)
+
+    def random_sample(self, digit: str, mistakes: bool, why: bool, focus: str):
+        pool = self.samples.pick(None if digit == "All" else int(digit), mistakes)
+        index = int(np.random.default_rng().choice(pool)) if len(pool) else 0
+        return self.sample(index, why, focus)
+
+    # ------------------------------------------------------------------------ layout
+    def render(self) -> None:
+        """Lay the page out inside the Blocks being built, and wire its events."""
+        gr.Markdown("# ✍️ Digitpad\nDraw a digit or a whole number, pick a real handwritten "
+                    "sample or upload a photo, and watch a convolutional network read it.",
+                    elem_classes="digitpad-title")
+        reading = gr.State(None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, min_width=320):
+                with gr.Tabs():
+                    with gr.Tab("Draw", id="draw"):
+                        pad = ink_pad()
+                        with gr.Row():
+                            meant = gr.Dropdown(list(CLASSES), value=None, min_width=120,
+                                                label="Wrong? It was a …", elem_id="meant")
+                            save = gr.Button("Save correction", elem_id="save-correction")
+                        thanks = gr.Markdown(elem_id="thanks")
+                    with gr.Tab("Dataset samples", id="samples"):
+                        with gr.Row():
+                            digit = gr.Dropdown(["All", *CLASSES], value="All", label="Digit",
+                                                elem_id="sample-digit", min_width=100)
+                            mistakes = gr.Checkbox(label="Only the model's mistakes",
+                                                   elem_id="sample-mistakes")
+                            lucky = gr.Button("🎲 Random sample", elem_id="random-sample")
+                        items, indices = self.gallery("All", False)
+                        shown = gr.State(indices)
+                        picker = gr.Gallery(items, label="Held-out TEST digits "
+                                            f"({self.samples.dataset}): true → read", columns=6,
+                                            height=420, allow_preview=False, elem_id="samples",
+                                            buttons=[])
+                    with gr.Tab("Upload", id="upload"):
+                        upload = gr.Image(type="filepath", image_mode=None, elem_id="upload",
+                                          label="Photo or scan of one handwritten digit",
+                                          sources=["upload", "clipboard"], height=420)
+            with gr.Column(scale=4, min_width=300):
+                note = gr.Markdown(DRAW_PROMPT, elem_id="note")
+                shown_label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
+                bars = gr.BarPlot(None, x="digit", y="probability", color="reading",
+                                  color_map={"prediction": "#f97316", "other": "#94a3b8"},
+                                  y_lim=[0, 1], sort="x", label="All ten probabilities",
+                                  x_title="digit", y_title="probability", show_label=True,
+                                  elem_id="chart")
+                with gr.Row():
+                    why = gr.Checkbox(label="Why? Show which pixels pushed it", elem_id="why")
+                    focus = gr.Radio([AUTO, *CLASSES], value=AUTO, elem_id="focus",
+                                     label="What would make it a …")
+                picture = gr.Image(label="What the network saw (28x28)", elem_id="preview",
+                                   interactive=False, height=260, buttons=[], format="png")
+        with gr.Accordion("Model card", open=False, elem_id="model-card"):
+            gr.Markdown(model_card(self.classifier.metadata)
+                        + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
+
+        outputs = [shown_label, bars, picture, note, reading]
+        # One batch at a time: under load, readings wait and batch up rather than fight over
+        # the cores. Callable (undocumented) for the crowd benchmark.
+        pad.change(self.read_pads, [pad, why, focus], outputs, batch=True, max_batch_size=8,
+                   concurrency_limit=1, trigger_mode="always_last", show_progress="hidden",
+                   api_name="draw", api_visibility="undocumented")
+        save.click(self.correct, [pad, meant], thanks, api_visibility="private")
+        for control in (why, focus):
+            control.change(self.preview, [reading, why, focus], picture,
+                           api_visibility="private", show_progress="hidden")
+        upload.upload(self.read_upload, [upload, why, focus], outputs, preprocess=False,
+                      api_visibility="private")
+        upload.clear(lambda: self.show(BLANK), None, outputs, api_visibility="private")
+        for control in (digit, mistakes):
+            control.change(self.gallery, [digit, mistakes], [picker, shown],
+                           api_visibility="private")
+        picker.select(self.pick_sample, [shown, why, focus], outputs, api_visibility="private")
+        lucky.click(self.random_sample, [digit, mistakes, why, focus], outputs,
+                    api_visibility="private")
