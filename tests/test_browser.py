@@ -8,8 +8,6 @@ The figures (latency, requests and bytes per stroke) are printed at the end of t
 import io
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +15,9 @@ import pytest
 from PIL import Image
 
 from bench.bad_uploads import digit_photo
+from model import predict
 from model.ink import draw_strokes, strokes_from_json
-from model.spec import CANVAS_SIZE, ROOT
+from model.spec import CANVAS_SIZE
 from tests.conftest import (
     FIGURES,
     TOP,
@@ -60,19 +59,21 @@ def sent_inks(requests_seen, since: int) -> list[str]:
             if method == "POST" and "queue/join" in url and body.startswith("{")]
 
 
-def cli_labels(inks: list[str], folder: Path) -> list[str]:
-    """`python -m model.predict` on each ink drawn to a PNG -> the digit or number it reads."""
+def cli_labels(inks: list[str], folder: Path, capsys) -> list[str]:
+    """The CLI (`python -m model.predict`, its main()) on each ink drawn to a PNG -> the digit
+    it reads."""
     paths = []
     for k, ink in enumerate(inks):
         paths.append(folder / f"ink{k}.png")
         Image.fromarray(255 - draw_strokes(strokes_from_json(ink))).save(paths[-1])
-    digits = subprocess.run([sys.executable, "-m", "model.predict", "--json", *map(str, paths)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
-    return [str(json.loads(line)["digit"]) for line in digits.stdout.splitlines()]
+    assert predict.main(["--json", *map(str, paths)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(paths)
+    return [str(json.loads(line)["digit"]) for line in lines]
 
 
 # ---------------------------------------------------------------------------- drawing
-def test_forty_drawings_are_read_as_the_pen_lifts(page, requests_seen, tmp_path):
+def test_forty_drawings_are_read_as_the_pen_lifts(page, requests_seen, tmp_path, capsys):
     rng = np.random.default_rng(21)
     drawings = [(digit, place(style, random_pose(rng)))
                 for digit, styles in STYLES.items() for style in styles for _ in range(2)]
@@ -92,7 +93,7 @@ def test_forty_drawings_are_read_as_the_pen_lifts(page, requests_seen, tmp_path)
         inks.append(sent_inks(requests_seen, start)[-1])
         assert len(json.loads(inks[-1])) == len(placed)
         clear(page, "button" if k % 2 else "escape")
-    read = cli_labels(inks, tmp_path)
+    read = cli_labels(inks, tmp_path, capsys)
     assert shown == read  # never a stale label: the last reading is the CLI's
     assert posts == strokes  # one request per finished stroke, nothing else
     p50, p90 = np.percentile(latencies, [50, 90])

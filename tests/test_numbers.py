@@ -2,19 +2,17 @@
 
 import collections
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from model import predict
 from model.classifier import Classifier
 from model.ink import strokes_to_json
 from model.preprocess import to_emnist
 from model.reading import DigitReading, Drawing, read_drawings, read_number
-from model.spec import ROOT
 from tests.conftest import FIGURES
 from training.drawn_digits import (
     NUMBER_KINDS,
@@ -175,14 +173,13 @@ def test_read_number_endpoint(app_url, tmp_path):
         assert len(digit["box"]) == 4 and len(digit["probabilities"]) == 10
 
 
-def test_api_and_cli_read_a_slanted_touching_number(app_url, tmp_path):
+def test_api_and_cli_read_a_slanted_touching_number(app_url, tmp_path, capsys):
     path = tmp_path / "slanted.png"
     Image.fromarray(255 - slanted_touching().image()).save(path)
     client = Client(app_url, verbose=False)
     assert client.predict(handle_file(str(path)), api_name="/read_number")["number"] == "9127"
-    result = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json",
-                             str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0 and json.loads(result.stdout)["number"] == "9127"
+    assert predict.main(["--number", "--json", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["number"] == "9127"
 
 
 def test_the_pad_reads_a_slanted_touching_number(app_url):
@@ -194,11 +191,11 @@ def test_the_pad_reads_a_slanted_touching_number(app_url):
     assert label["label"] == "9127"
 
 
-def test_cli_reads_numbers(tmp_path):
+def test_cli_reads_numbers(tmp_path, capsys):
     path = tmp_path / "year.png"
     Image.fromarray(paper(drawn_number([2, 0, 2, 6], seed=3))).save(path)
-    result = subprocess.run([sys.executable, "-m", "model.predict", "--number", "--json",
-                             str(path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0
-    line = json.loads(result.stdout)
+    assert predict.main(["--number", "--json", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
     assert line["number"] == "2026" and len(line["digits"]) == 4

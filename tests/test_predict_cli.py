@@ -1,19 +1,27 @@
-"""`python -m model.predict` on real image files, good and broken."""
+"""`python -m model.predict` on real image files, good and broken: in this process through
+its main(), and once as the command, for its exit status."""
 
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 
+from model import predict
 from model.spec import ROOT
 from training.drawn_digits import STYLES, Pose, paper, render
 
 
-def run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "model.predict", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+@pytest.fixture
+def run(capsys):
+    """-> run(*args): the CLI's main() on `args` -> its returncode, stdout and stderr."""
+    def run(*args):
+        code = predict.main([str(a) for a in args])
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +45,7 @@ def files(tmp_path_factory):
     return paths
 
 
-def test_cli_reads_drawn_digits_and_reports_broken_files_as_json(files):
+def test_cli_reads_drawn_digits_and_reports_broken_files_as_json(files, run):
     digits = [files[d] for d in range(10)]
     broken = [files["text"], files["empty"], files["truncated"],
               files["text"].with_name("gone.png")]
@@ -58,15 +66,16 @@ def test_cli_reads_drawn_digits_and_reports_broken_files_as_json(files):
     assert "Traceback" not in result.stderr
 
 
-def test_cli_text_output_and_success_status(files):
-    result = run(files[3], files[7], files["blank"])
+def test_the_command_prints_text_and_exits_with_its_status(files):
+    result = subprocess.run([sys.executable, "-m", "model.predict", files[3], files[7],
+                             files["blank"]], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0
     out = result.stdout.splitlines()
     assert out[0].startswith(f"{files[3]}: 3 (") and out[1].startswith(f"{files[7]}: 7 (")
     assert out[2].endswith("blank (no digit found)")
 
 
-def test_cli_batches_thousands_of_paths(files, tmp_path):
+def test_cli_batches_thousands_of_paths(files, run):
     many = [files[d] for d in range(10)] * 100  # 1,000 paths in one call, two model calls
     result = run("--json", *many)
     assert result.returncode == 0
@@ -74,7 +83,7 @@ def test_cli_batches_thousands_of_paths(files, tmp_path):
     assert digits == list(range(10)) * 100
 
 
-def test_cli_without_a_model_says_how_to_train_one(files, tmp_path):
+def test_cli_without_a_model_says_how_to_train_one(files, tmp_path, run):
     result = run("--model", tmp_path / "missing", files[1])
     assert result.returncode == 2
     assert "No exported model" in result.stderr and "python -m training.train" in result.stderr
