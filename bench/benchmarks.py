@@ -5,7 +5,6 @@ memory under 2,000 requests, and TEST accuracy beside the tutorial's CNN trained
 Figures are medians over repeated runs. Nothing here is a pass/fail test.
 """
 
-import argparse
 import functools
 import os
 import platform
@@ -20,24 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
+from model.config import flag, parse
+
 ROUNDS = 3  # each end-to-end figure is the median of this many rounds
 APPS = (("digitpad", "app.py"), ("trivial", "bench/trivial_app.py"))  # name, script
 
 
+PARTS = ("preprocessing", "model", "numbers", "startup", "serving", "accuracy")
+
+
 @dataclass(frozen=True)
 class Config:
-    quick: bool = False  # fewer repetitions, no baseline training: a smoke run of this script
-    parts: tuple[str, ...] = ("preprocessing", "model", "numbers", "startup", "serving",
-                              "accuracy")  # what to measure
-
-
-def parse_args(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions, no baseline")
-    parser.add_argument("--parts", nargs="+", default=list(Config.parts), choices=Config.parts,
-                        help="which measurements to run (default: all)")
-    args = parser.parse_args(argv)
-    return Config(args.quick, tuple(args.parts))
+    quick: bool = flag(False, "fewer repetitions, no baseline training: a smoke run")
+    parts: tuple[str, ...] = flag(PARTS, "which measurements to run (default: all)", PARTS)
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float, float]:
@@ -281,7 +275,7 @@ def write_images(folder: Path) -> dict[str, list[str]]:
 
 
 def main(argv=None) -> int:
-    config = parse_args(argv)
+    config = parse(Config, argv, __doc__)
     rows = []
     repeat = 30 if config.quick else 200
     with tempfile.TemporaryDirectory() as folder:

@@ -8,7 +8,6 @@ machine's cores with the server. Prints a table; with --soak, the server's memor
 run at the largest crowd served.
 """
 
-import argparse
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.benchmarks import APPS, Server, percentiles, visitor_client
+from model.config import flag, parse
 from model.ink import strokes_to_json
 from training.drawn_digits import STYLES, place, random_pose
 
@@ -26,25 +26,11 @@ GOAL = 1.0  # a crowd is served when the readings' p90 is at most this (s), with
 
 @dataclass(frozen=True)
 class Config:
-    visitors: tuple[int, ...] = (10, 20, 40, 60, 80)  # crowd sizes to try, smallest first
-    seconds: float = 60  # how long each crowd draws
-    soak: float = 0  # then draw this long with the largest crowd served, sampling memory
-    apps: tuple[str, ...] = ("digitpad", "trivial")  # which apps to measure
-
-
-def parse_args(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--visitors", type=int, nargs="+", default=list(Config.visitors),
-                        help="crowd sizes to try, smallest first")
-    parser.add_argument("--seconds", type=float, default=Config.seconds,
-                        help="how long each crowd draws (s)")
-    parser.add_argument("--soak", type=float, default=Config.soak,
-                        help="then draw this long at the largest crowd served, sampling RSS (s)")
-    parser.add_argument("--apps", nargs="+", default=list(Config.apps), choices=Config.apps,
-                        help="which apps to measure")
-    args = parser.parse_args(argv)
-    return Config(tuple(args.visitors), args.seconds, args.soak, tuple(args.apps))
+    visitors: tuple[int, ...] = flag((10, 20, 40, 60, 80), "crowd sizes to try, smallest first")
+    seconds: float = flag(60, "how long each crowd draws (s)")
+    soak: float = flag(0, "then draw this long at the largest crowd served, sampling RSS (s)")
+    apps: tuple[str, ...] = flag(("digitpad", "trivial"), "which apps to measure",
+                                 ("digitpad", "trivial"))
 
 
 def digits(rng: np.random.Generator) -> list[list[str]]:
@@ -98,7 +84,7 @@ def crowd(url: str, visitors: int, seconds: float, sample=None) -> dict:
 
 
 def main(argv=None) -> int:
-    config = parse_args(argv)
+    config = parse(Config, argv, __doc__)
     rows, served = [], {}
     for name, script in APPS:
         if name not in config.apps:

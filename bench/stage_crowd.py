@@ -12,7 +12,6 @@ answer). With --replicas 2, the app runs as two processes behind nginx, sharing 
 With --soak, the largest crowd served then draws that long while the server's memory is sampled.
 """
 
-import argparse
 import tempfile
 import threading
 import time
@@ -24,6 +23,7 @@ import numpy as np
 
 from audience.wall import REFRESH_SECONDS
 from bench.benchmarks import Server, percentiles, visitor_client
+from model.config import flag, parse
 from model.ink import strokes_to_json
 from training.drawn_digits import STYLES, place, random_pose
 
@@ -35,25 +35,11 @@ KEY = "crowd-benchmark"
 
 @dataclass(frozen=True)
 class Config:
-    visitors: tuple[int, ...] = (10, 20, 40, 60)  # crowd sizes to try, smallest first
-    seconds: float = 60  # how long each crowd draws
-    soak: float = 0  # then draw this long with the largest crowd served, sampling memory
-    replicas: int = 1  # 1: `python app.py`; 2: two processes behind nginx and Redis
-
-
-def parse_args(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--visitors", type=int, nargs="+", default=list(Config.visitors),
-                        help="crowd sizes to try, smallest first")
-    parser.add_argument("--seconds", type=float, default=Config.seconds,
-                        help="how long each crowd draws (s)")
-    parser.add_argument("--soak", type=float, default=Config.soak,
-                        help="then draw this long at the largest crowd served, sampling RSS (s)")
-    parser.add_argument("--replicas", type=int, choices=(1, 2), default=Config.replicas,
-                        help="run the app as one process, or two behind nginx sharing Redis")
-    args = parser.parse_args(argv)
-    return Config(tuple(args.visitors), args.seconds, args.soak, args.replicas)
+    visitors: tuple[int, ...] = flag((10, 20, 40, 60), "crowd sizes to try, smallest first")
+    seconds: float = flag(60, "how long each crowd draws (s)")
+    soak: float = flag(0, "then draw this long at the largest crowd served, sampling RSS (s)")
+    replicas: int = flag(1, "1: one `python app.py`; 2: two processes behind nginx sharing "
+                         "Redis", (1, 2))
 
 
 def strokes_of(digit: int, rng: np.random.Generator) -> list[str]:
@@ -164,7 +150,7 @@ class Cluster:
 
 
 def main(argv=None) -> int:
-    config = parse_args(argv)
+    config = parse(Config, argv, __doc__)
     server = (Cluster() if config.replicas == 2 else
               Server("app.py", DIGITPAD_STAGE="1", DIGITPAD_SPEAKER_KEY=KEY))
     rows, served = [], 0

@@ -8,7 +8,6 @@ the best settings of a random search over the prior's weights (`model/segment.py
 between digits by a cut that knows each digit's own ink. Not a test.
 """
 
-import argparse
 import collections
 import dataclasses
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import numpy as np
 
 from model import segment
 from model.classifier import Classifier
+from model.config import flag, parse
 from model.ink import draw_strokes
 from model.preprocess import to_emnist
 from training.drawn_digits import (
@@ -38,19 +38,9 @@ WEIGHTS = {  # name -> a random draw of it
 
 @dataclass(frozen=True)
 class Config:
-    trials: int = 300  # random settings of the weights to try
-    seed: int = 0  # of the search
-    ceiling: bool = False  # also read the pictures cut by a cut that knows each digit's ink
-
-
-def parse_args(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=Config.trials, help="settings to try")
-    parser.add_argument("--seed", type=int, default=Config.seed, help="seed of the search")
-    parser.add_argument("--ceiling", action="store_true",
-                        help="also read the pictures cut where each digit's own ink says")
-    return Config(**vars(parser.parse_args(argv)))
+    trials: int = flag(300, "random settings of the weights to try")
+    seed: int = flag(0, "seed of the search")
+    ceiling: bool = flag(False, "also read the pictures cut where each digit's own ink says")
 
 
 def lattices(classifier) -> tuple[list, list]:
@@ -133,7 +123,7 @@ def repriced(found) -> np.ndarray:
 
 
 def main(argv=None) -> int:
-    config = parse_args(argv)
+    config = parse(Config, argv, __doc__)
     shipped = {name: getattr(segment, name) for name in WEIGHTS}
     classifier = Classifier()
     if config.ceiling:

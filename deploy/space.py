@@ -6,12 +6,12 @@ Hub wants them, whatever this repository's git history holds. `--dry-run` lists 
 checks the README's front matter without touching the network.
 """
 
-import argparse
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.config import flag, parse
 from model.spec import ROOT
 
 SPACE_FILES = ("app.py", "requirements.txt", "README.md", ".gitattributes", "model", "audience",
@@ -23,23 +23,10 @@ REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$")
 
 @dataclass(frozen=True)
 class Config:
-    space: str  # OWNER/SPACE on the Hub
-    dry_run: bool = False  # list and check, upload nothing
-    private: bool = False  # create the Space private
-    hardware: str = HARDWARE[0]  # hardware asked for when the Space is created
-
-
-def parse_args(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("space", help="the Space, as OWNER/SPACE (e.g. someone/digitpad)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="list the files and check the front matter; upload nothing")
-    parser.add_argument("--private", action="store_true", help="create the Space private")
-    parser.add_argument("--hardware", choices=HARDWARE, default=Config.hardware,
-                        help="hardware asked for when the Space is created")
-    args = parser.parse_args(argv)
-    return Config(args.space, args.dry_run, args.private, args.hardware)
+    space: str = flag(help="the Space, as OWNER/SPACE (e.g. someone/digitpad)")
+    dry_run: bool = flag(False, "list the files and check the front matter; upload nothing")
+    private: bool = flag(False, "create the Space private")
+    hardware: str = flag(HARDWARE[0], "hardware asked for when the Space is created", HARDWARE)
 
 
 def space_files(root: Path = ROOT) -> list[Path]:
@@ -85,7 +72,7 @@ def problems(root: Path = ROOT) -> list[str]:
 
 
 def main(argv=None) -> int:
-    config = parse_args(argv)
+    config = parse(Config, argv, __doc__)
     if not REPO_ID.match(config.space):
         print(f"error: {config.space!r} is not a Space name; write it as OWNER/SPACE.",
               file=sys.stderr)

@@ -12,12 +12,12 @@ fields for each digit, plus its "box"]}. Exits 1 if any file failed, 2 if the mo
 be loaded.
 """
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.config import flag, parse
 from model.spec import MODEL_DIR
 
 CHUNK = 512  # files read and classified per model call
@@ -25,22 +25,10 @@ CHUNK = 512  # files read and classified per model call
 
 @dataclass(frozen=True)
 class Config:
-    paths: tuple[Path, ...]  # image files to read
-    json: bool = False  # one JSON object per line instead of text
-    number: bool = False  # read each file as a whole number
-    model: Path = MODEL_DIR  # exported model folder
-
-
-def parse_args(argv=None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("paths", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per line")
-    parser.add_argument("--number", action="store_true",
-                        help="read each file as a whole number (digits left to right)")
-    parser.add_argument("--model", type=Path, default=MODEL_DIR, help="exported model folder")
-    args = parser.parse_args(argv)
-    return Config(tuple(args.paths), args.json, args.number, args.model)
+    paths: tuple[Path, ...] = flag(help="image files (PNG, JPEG, ...)")
+    json: bool = flag(False, "print one JSON object per line")
+    number: bool = flag(False, "read each file as a whole number (digits left to right)")
+    model: Path = flag(MODEL_DIR, "exported model folder")
 
 
 def predict(paths, classifier) -> list[dict]:
@@ -97,7 +85,7 @@ def show(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    config = parse_args(argv)
+    config = parse(Config, argv, __doc__)
     from model.classifier import Classifier
     from model.errors import ModelError
 

@@ -7,6 +7,7 @@ import pytest
 
 from model import feedback
 from model.classifier import Classifier
+from model.config import parse
 from model.errors import FeedbackError
 from model.explain import overlay, saliency
 from model.feedback import load_corrections, save_correction
@@ -95,8 +96,8 @@ def test_finetuning_on_corrections_reports_before_and_after(tmp_path, classifier
     for i in range(0, 1000, 100):  # ten corrections, one per digit (TEST images stand in)
         save_correction(np.zeros((50, 50), np.uint8), samples.images[i], int(samples.labels[i]),
                         folder=folder)
-    config = train.parse_args(["--feedback", str(folder), "--out", str(model), "--epochs", "1",
-                               "--limit", "600"])
+    config = parse(train.Config, ["--feedback", str(folder), "--out", str(model), "--epochs",
+                                  "1", "--limit", "600"])
     summary = finetune(config, train.load, train.pipeline, train.export)
     assert summary["corrections"] == 10 and summary["held_out"] == 2
     assert 55 <= summary["validation"] <= 65  # a tenth of each digit's of --limit 600

@@ -1,12 +1,18 @@
 """Training end to end (a short run), export safety, and failure without litter."""
 
+import dataclasses
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
+from bench import crowd
+from deploy import space
+from model import predict
 from model.classifier import Classifier
+from model.config import parse
 from model.spec import CLASSES, KERAS_FILE, METADATA_FILE, SAMPLES_FILE
 from training import train
 from training.export import export_model
@@ -104,14 +110,25 @@ def test_training_on_a_corrupt_dataset_file_fails_clearly_and_writes_nothing(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["matlab.zip"]
 
 
-def test_every_flag_has_help(capsys):
+@pytest.mark.parametrize("config", [train.Config, predict.Config, space.Config, crowd.Config])
+def test_every_flag_has_help(capsys, config):
     with pytest.raises(SystemExit):
-        train.parse_args(["--help"])
+        parse(config, ["--help"])
     text = capsys.readouterr().out
-    for field in train.dataclasses.fields(train.Config):
-        assert "--" + field.name.replace("_", "-") in text and field.metadata["help"]
-    config = train.parse_args(["--epochs", "3", "--no-augment", "--network", "baseline"])
+    for field in dataclasses.fields(config):
+        assert field.metadata["help"] and field.name.replace("_", "-") in text
+
+
+def test_flags_fill_the_config_with_typed_values():
+    config = parse(train.Config, ["--epochs", "3", "--no-augment", "--network", "baseline",
+                                  "--emnist-zip", "m.zip", "--styles", "0.25"])
     assert config.epochs == 3 and config.augment is False and config.network == "baseline"
+    assert config.emnist_zip == Path("m.zip") and config.styles == 0.25 and config.feedback is None
+    paths = parse(predict.Config, ["a.png", "b.png", "--json"])
+    assert paths.paths == (Path("a.png"), Path("b.png")) and paths.json and not paths.number
+    assert parse(crowd.Config, ["--visitors", "5", "7"]).visitors == (5, 7)
+    with pytest.raises(SystemExit):
+        parse(train.Config, ["--network", "resnet"])  # not one of its choices
 
 
 def test_the_test_accuracy_interval_is_wilsons_score_interval():

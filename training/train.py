@@ -5,26 +5,21 @@
     python -m training.train --network baseline --no-export    # the tutorial's CNN, for comparison
 """
 
-import argparse
 import dataclasses
 import json
 import platform
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from model.config import flag, parse
 from model.spec import CLASSES, INPUT_FORMAT, MODEL_DIR, SAMPLES_FILE
 
 STYLE_CHECK = 400  # style digits drawn to report how well the model reads them
-
-
-def flag(default, help: str, choices=None):
-    """A Config field that is also a command-line flag: its default, help and choices."""
-    return field(default=default, metadata={"help": help, "choices": choices})
 
 
 @dataclass(frozen=True)
@@ -60,22 +55,6 @@ class Config:
                                  "folder (the app's 'Wrong? It was a ...'); use with e.g. "
                                  "--epochs 3")
     export: bool = flag(True, "export the trained model and samples")
-
-
-def parse_args(argv=None) -> Config:
-    """Command-line flags -> Config; every field is a flag, with its help."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    for field_ in dataclasses.fields(Config):
-        flag_ = "--" + field_.name.replace("_", "-")
-        if field_.type is bool:
-            parser.add_argument(flag_, action=argparse.BooleanOptionalAction,
-                                default=field_.default, help=field_.metadata["help"])
-        else:
-            kind = {int: int, float: float, str: str}.get(field_.type, Path)
-            parser.add_argument(flag_, type=kind, default=field_.default,
-                                choices=field_.metadata["choices"], help=field_.metadata["help"])
-    return Config(**vars(parser.parse_args(argv)))
 
 
 # ---------------------------------------------------------------------------- stages
@@ -254,7 +233,7 @@ def export(config: Config, model, summary: dict, histories: list[dict], test) ->
 
 
 def main(argv=None) -> int:
-    config = parse_args(argv)
+    config = parse(Config, argv, __doc__)
     from training.data import DatasetError
 
     try:
