@@ -98,7 +98,8 @@ def model_card(metadata: dict) -> str:
         f"{metadata.get('parameters', 0):,} parameters |",
         f"| Data | {metadata.get('dataset', '?')}: {metadata.get('split', '?')} |",
         f"| Accuracy | validation {share('validation_accuracy')}, held-out TEST "
-        f"{share('test_accuracy')}, drawn digits {share('drawn_accuracy')} |",
+        f"{share('test_accuracy')}, drawn digits {share('drawn_accuracy')}, 1s with a flag "
+        f"and 7s with long bars {share('style_accuracy')} |",
         f"| Input | {metadata.get('input_format', {}).get('layout', '?')} |",
         f"| Trained | {metadata.get('trained_at', '?')[:10]} with TensorFlow "
         f"{metadata.get('versions', {}).get('tensorflow', '?')} |"])

@@ -17,7 +17,8 @@ from model.spec import IMAGE_SIZE, KERAS_FILE, METADATA_FILE, SAVED_MODEL
 
 
 def export_model(model: keras.Model, out_dir: Path, metadata: dict, extra=None) -> Path:
-    """Export `model` with `metadata` to `out_dir`; `extra(folder)` may add files before the move."""
+    """Export `model` with `metadata` to `out_dir`; `extra(folder)` may add files before the
+    move."""
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))

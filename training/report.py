@@ -51,7 +51,8 @@ def write_report(folder: Path, histories: list[dict], labels: np.ndarray, probab
                       for i, row in enumerate(matrix))
     (folder / "report.md").write_text(
         f"# Training report\n\n| | |\n|---|---|\n{rows}\n\n"
-        f"{_recall_table(summary)}## Confusion matrix (TEST)\n\n{header}\n|{'---|' * (NUM_CLASSES + 1)}\n{table}\n\n"
+        f"{_recall_table(summary)}## Confusion matrix (TEST)\n\n"
+        f"{header}\n|{'---|' * (NUM_CLASSES + 1)}\n{table}\n\n"
         f"![confusion](confusion.png)\n\n## Learning curves\n\n![curves](curves.png)\n\n"
         f"## TEST mistakes ({len(wrong)})\n\n![mistakes](mistakes.png)\n")
 
