@@ -100,6 +100,8 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
                             ".includes('everyone draws a 7')")
 
     late = open_page(browser, app_url + "audience", requests, **PHONE)  # joins during it
+    late.wait_for_function("() => document.querySelector('#prompt').textContent"
+                           ".includes('Draw a 7')")  # once its page's load event has answered
     assert prompt_of(late) == "✏️ Draw a 7"
     for phone in (early, late):
         assert inside(phone.locator("#sketchpad canvas").bounding_box(), 390, 844)
