@@ -42,8 +42,8 @@ logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")  # refusals: one
 try:  # load once, at start-up
     classifier = Classifier()
     samples = load_samples(classifier)
-    room = Room(open_store(STAGE.redis_url, STAGE.wall_size), STAGE.speaker_key,
-                CORRECTIONS) if STAGE.enabled else None
+    room = Room(open_store(STAGE.redis_url, STAGE.wall_size, STAGE.redis_tries),
+                STAGE.speaker_key, CORRECTIONS) if STAGE.enabled else None
 except (ModelError, FileNotFoundError, StoreError) as error:
     sys.exit(f"error: {error}")
 

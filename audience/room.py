@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from PIL import Image
 
-from audience.store import StoreError
+from audience.store import CONNECT_TRIES, StoreError
 from model.errors import FeedbackError
 from model.feedback import save_correction
 from model.ink import strokes_to_json
@@ -43,6 +43,8 @@ class StageSettings:
     redis_url: str = _env("DIGITPAD_REDIS_URL", "share the audience between replicas through "
                           "this Redis (redis://host:port/db); default: in this process")
     wall_size: int = _env("DIGITPAD_WALL_SIZE", "drawings kept for the wall", 48)
+    redis_tries: int = _env("DIGITPAD_REDIS_TRIES", "tries to reach Redis at start-up, waiting "
+                            "1, 2, 3 ... s between", CONNECT_TRIES)
 
     @classmethod
     def from_env(cls, env=os.environ) -> "StageSettings":

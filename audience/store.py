@@ -21,7 +21,7 @@ from redis.retry import Retry
 MISSES_KEPT = 6  # per round: the lowest probabilities given to the digit that was asked for
 MAX_PROMPTS = 20_000  # prompts kept in memory at most (the oldest are dropped)
 PROMPT_SECONDS = 3600  # a prompt not answered within this is forgotten
-CONNECT_TRIES = 5  # at start-up, before giving up on Redis
+CONNECT_TRIES = 5  # at start-up, before giving up on Redis (waiting 1, 2, 3 ... s between)
 
 
 class StoreError(RuntimeError):
@@ -135,22 +135,23 @@ class MemoryStore:
 class RedisStore:
     """The same state in Redis (keys under `prefix`), so several app processes share it."""
 
-    def __init__(self, url: str, wall_size: int, prefix: str = "digitpad:"):
+    def __init__(self, url: str, wall_size: int, prefix: str = "digitpad:",
+                 tries: int = CONNECT_TRIES):
         self.redis = redis.Redis.from_url(
             url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2,
             retry=Retry(ExponentialBackoff(cap=1, base=0.1), 3), retry_on_error=list(REDIS_DOWN))
         self.wall_size, self.p, self.url = wall_size, prefix, url
-        for attempt in range(1, CONNECT_TRIES + 1):
+        for attempt in range(1, tries + 1):
             try:
                 self.redis.ping()
                 break
             except REDIS_DOWN as error:
-                if attempt == CONNECT_TRIES:
+                if attempt == tries:
                     raise StoreError(f"Redis at {url} is unreachable ({error}); start it, or "
                                      "unset DIGITPAD_REDIS_URL to keep the audience in this "
                                      "process.") from None
                 print(f"Redis at {url} is unreachable ({error}); retrying in {attempt} s "
-                      f"({attempt} of {CONNECT_TRIES})", file=sys.stderr, flush=True)
+                      f"({attempt} of {tries})", file=sys.stderr, flush=True)
                 time.sleep(attempt)
 
     @reachable
@@ -221,6 +222,7 @@ class RedisStore:
         self.redis.delete(self.p + "wall")
 
 
-def open_store(redis_url: str, wall_size: int):
-    """The store for this process: Redis when a URL is given, else in memory."""
-    return RedisStore(redis_url, wall_size) if redis_url else MemoryStore(wall_size)
+def open_store(redis_url: str, wall_size: int, tries: int = CONNECT_TRIES):
+    """The store for this process: Redis when a URL is given (tried `tries` times at
+    start-up), else in memory."""
+    return RedisStore(redis_url, wall_size, tries=tries) if redis_url else MemoryStore(wall_size)

@@ -178,7 +178,7 @@ def test_an_unreachable_redis_is_retried_then_named():
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     with pytest.raises(StoreError, match=f"Redis at {url} is unreachable"):
-        RedisStore(url, wall_size=5)
+        RedisStore(url, wall_size=5, tries=2)
     later = threading.Timer(1.5, lambda: servers.append(start_redis(port)))
     servers = []
     later.start()  # Redis comes up during the retries: the store connects
@@ -199,7 +199,7 @@ def test_the_app_names_an_unreachable_redis_at_start_up():
     url = f"redis://127.0.0.1:{free_port()}/0"
     run = subprocess.run([sys.executable, "app.py"], cwd=ROOT, capture_output=True, text=True,
                          timeout=180, env={**__import__("os").environ, "DIGITPAD_STAGE": "1",
-                                           "DIGITPAD_REDIS_URL": url})
+                                           "DIGITPAD_REDIS_URL": url, "DIGITPAD_REDIS_TRIES": "2"})
     assert run.returncode != 0
     assert "retrying in 1 s" in run.stderr
     assert f"error: Redis at {url} is unreachable" in run.stderr
