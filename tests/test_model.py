@@ -24,7 +24,7 @@ def test_shipped_model_meets_its_test_target(classifier):
     probabilities = classifier.probabilities(to_model_format(images))
     accuracy = float((probabilities.argmax(axis=1) == labels).mean())
     assert len(labels) == 1000
-    assert accuracy >= 0.989  # a regression gate at the measured 98.9% (the 99.0% goal is not met)
+    assert accuracy >= 0.994  # a regression gate at the measured 99.4%
     assert accuracy == pytest.approx(classifier.metadata["test_accuracy"], abs=1e-6)
 
 
