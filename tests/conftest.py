@@ -24,6 +24,7 @@ from model.spec import CANVAS_SIZE
 from training.drawn_digits import STYLES, Pose, place
 
 FIGURES = {}  # measured by tests (latency, sizes), printed at the end of the run
+FULL = os.environ.get("DIGITPAD_FULL") == "1"  # the full sets where CI samples them
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -59,7 +59,7 @@ def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
 
 
 def test_one_seed_gives_the_same_network_twice():
-    config = train.Config(limit=300, epochs=2, members=1, export=False)
+    config = train.Config(limit=300, epochs=1, members=1, export=False)
     split, _ = train.load(config)
     first, _, _ = train.fit_member(config, 0, split)
     second, _, _ = train.fit_member(config, 0, split)
