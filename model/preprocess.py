@@ -39,15 +39,23 @@ def from_array(image: np.ndarray) -> np.ndarray | None:
 # ---------------------------------------------------------------------------- ink
 def ink_map(image: np.ndarray) -> np.ndarray:
     """Any image (see `from_array`) -> (H, W) float32 ink in [0, 1], 1 = most ink."""
-    gray, alpha = _split_channels(_to_unit_float(image))
+    gray, alpha = split_channels(to_unit_float(image))
+    return alpha if on_transparency(alpha) else normalise(flatten_lighting(composite(gray, alpha)))
+
+
+def on_transparency(alpha: np.ndarray) -> bool:
+    """(H, W) float32 alpha in [0, 1] -> whether the image was drawn on transparency (its
+    border is mostly transparent), so that the alpha itself is the ink."""
     border = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
-    if np.median(border) < 0.5:  # drawn on transparency: the alpha is the ink
-        return alpha
-    gray = gray * alpha + (1 - alpha)  # composite onto white paper
-    return _flatten_lighting(gray)
+    return bool(np.median(border) < 0.5)
 
 
-def _to_unit_float(image: np.ndarray) -> np.ndarray:
+def composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """(H, W) gray and alpha, float32 in [0, 1] -> (H, W) gray on white paper."""
+    return gray * alpha + (1 - alpha)
+
+
+def to_unit_float(image: np.ndarray) -> np.ndarray:
     """(H, W) or (H, W, C) array of any dtype -> (H, W, C) float32 in [0, 1]; checks shape."""
     a = _as_array(image)
     if a.ndim == 2:
@@ -75,7 +83,7 @@ def _to_unit_float(image: np.ndarray) -> np.ndarray:
     return np.clip(a / 255 if a.max() > 1 else a, 0, 1)
 
 
-def _split_channels(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def split_channels(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(H, W, C) float32 in [0, 1] -> gray (H, W) and alpha (H, W), both float32 in [0, 1]."""
     channels = a.shape[2]
     color = a[..., :3] if channels >= 3 else a[..., :1]
@@ -85,20 +93,36 @@ def _split_channels(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gray, alpha
 
 
-def _flatten_lighting(gray: np.ndarray) -> np.ndarray:
-    """(H, W) float32 gray in [0, 1] -> (H, W) float32 ink in [0, 1], 1 = most ink.
+def flatten_lighting(gray: np.ndarray, sheet: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) float32 gray in [0, 1] -> (H, W) float32 ink in [0, 1]: darkness relative to
+    the paper, 1 = black (see `normalise`).
 
     Estimates the paper's brightness with a large grey closing on a coarse copy (strokes are
     thinner than a quarter of the image), and measures ink as darkness relative to it, so
     shadows and gradients do not become ink. Light ink on dark paper is inverted first.
+    `sheet`: an (H, W) bool mask of the paper, when it does not fill the image: only the
+    paper inside it is measured (it is not inverted), and there is no ink outside it.
     """
-    small = _resize(gray, _fit_shape(gray.shape, FIND_SIZE // 2))
-    border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
-    if np.median(border) < 0.5:
-        gray, small = 1 - gray, 1 - small
+    small = resize(gray, fit_shape(gray.shape, FIND_SIZE // 2))
+    if sheet is None:
+        border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+        if np.median(border) < 0.5:
+            gray, small = 1 - gray, 1 - small
+    else:  # what lies beyond the sheet takes the brightness of the sheet's nearest part
+        inside = resize(sheet.astype(np.float32), small.shape) > 0.99
+        if inside.any():
+            nearest = ndimage.distance_transform_edt(~inside, return_distances=False,
+                                                     return_indices=True)
+            small = small[tuple(nearest)]
     paper = ndimage.grey_closing(small, size=max(3, max(small.shape) // 4))
-    paper = _resize(ndimage.uniform_filter(paper, 3), gray.shape)
+    paper = resize(ndimage.uniform_filter(paper, 3), gray.shape)
     ink = np.clip(1 - gray / np.maximum(paper, 1e-3), 0, 1)
+    return ink if sheet is None else ink * sheet
+
+
+def normalise(ink: np.ndarray) -> np.ndarray:
+    """(H, W) float32 ink in [0, 1] -> the same, its darkest ink 1; all 0 when even that is
+    fainter than MIN_CONTRAST (blank paper, its noise not turned into ink)."""
     peak = float(ink.max())
     return ink / peak if peak >= MIN_CONTRAST else np.zeros_like(ink)
 
@@ -114,7 +138,7 @@ def to_emnist(ink: np.ndarray, box: tuple[slice, slice] | None = None) -> np.nda
     if box is None:
         return None
     crop = ink[box]
-    work = _resize(crop, _fit_shape(crop.shape, WORK_SIZE))  # uint8 stays uint8: 2x faster
+    work = resize(crop, fit_shape(crop.shape, WORK_SIZE))  # uint8 stays uint8: 2x faster
     half = 128 if work.dtype == np.uint8 else 0.5
     strokes = redraw_strokes(work >= half, STROKE_WIDTH, margin=int(STROKE_WIDTH))
     return frame(ndimage.gaussian_filter(strokes, BLUR_SIGMA))
@@ -191,7 +215,7 @@ def frame(ink: np.ndarray) -> np.ndarray | None:
     square = np.zeros((side, side), np.float32)
     square[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
     out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    out[BORDER:-BORDER, BORDER:-BORDER] = _resize(square, (BOX_SIZE, BOX_SIZE), Image.BICUBIC)
+    out[BORDER:-BORDER, BORDER:-BORDER] = resize(square, (BOX_SIZE, BOX_SIZE), Image.BICUBIC)
     peak = out.max()
     return np.clip(out / peak, 0, 1) if peak > 0 else None
 
@@ -214,13 +238,13 @@ def _max_pool(a: np.ndarray, step: int) -> np.ndarray:
     return out
 
 
-def _fit_shape(shape: tuple[int, int], long_side: int) -> tuple[int, int]:
+def fit_shape(shape: tuple[int, int], long_side: int) -> tuple[int, int]:
     """(h, w) -> (h', w') with the same aspect ratio and the given long side, each >= 1."""
     scale = long_side / max(shape)
     return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
 
 
-def _resize(a: np.ndarray, shape: tuple[int, int], resample=None) -> np.ndarray:
+def resize(a: np.ndarray, shape: tuple[int, int], resample=None) -> np.ndarray:
     """(H, W) uint8 or float32 -> (h, w) of the same dtype; area averaging when shrinking,
     bilinear when growing."""
     if resample is None:

@@ -7,14 +7,16 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from model.reading import NumberReading
+from model.preprocess import find_ink
+from model.reading import Drawing, NumberReading
 from model.spec import CLASSES
 
 PREVIEW_SCALE = 8  # the 28x28 input is shown 224x224, each pixel a visible square
 SURE = 0.80  # below this top probability ...
 CLOSE = 0.25  # ... or with the runner-up this close behind, the verdict says it is unsure
 NUMBER_WIDTH = 640  # a whole number's preview is at most this wide
-ORANGE, GREY = (249, 115, 22), (148, 163, 184)
+PHOTO_HEIGHT = 224  # a photo's preview is as tall as the 28x28 input's
+ORANGE, GREY, BLUE = (249, 115, 22), (148, 163, 184), (37, 99, 235)
 
 
 def chart(probabilities) -> pd.DataFrame | None:
@@ -60,6 +62,27 @@ def pixels(image: np.ndarray) -> np.ndarray:
     """(28, 28) float32 in [0, 1] -> (224, 224) uint8, each pixel an 8x8 square."""
     square = np.ones((PREVIEW_SCALE, PREVIEW_SCALE), np.uint8)
     return np.kron(np.round(image * 255).astype(np.uint8), square)
+
+
+def photo_preview(drawing: Drawing, image: np.ndarray) -> np.ndarray:
+    """A photographed Drawing and its (28, 28) input -> RGB uint8: the photo with the sheet
+    it found outlined in blue and the ink it read boxed in orange, beside the 28x28 input."""
+    sheet = drawing.sheet
+    scale = PHOTO_HEIGHT / sheet.gray.shape[0]
+    size = (max(1, round(sheet.gray.shape[1] * scale)), PHOTO_HEIGHT)
+    photo = Image.fromarray(np.round(255 * sheet.gray).astype(np.uint8)).resize(size, Image.BOX)
+    canvas = Image.new("RGB", (size[0] + 8 + PHOTO_HEIGHT, PHOTO_HEIGHT), "white")
+    canvas.paste(photo.convert("RGB"))
+    canvas.paste(Image.fromarray(pixels(image)).convert("RGB"), (size[0] + 8, 0))
+    draw = ImageDraw.Draw(canvas)
+    if sheet.corners is not None:
+        draw.polygon([tuple(p * scale) for p in sheet.corners], outline=BLUE, width=3)
+    box = find_ink(drawing.picture)
+    if box is not None:
+        rows, cols = box
+        draw.rectangle((cols.start * scale - 3, rows.start * scale - 3, cols.stop * scale + 3,
+                        rows.stop * scale + 3), outline=ORANGE, width=3)
+    return np.asarray(canvas)
 
 
 def number_note(reading) -> str:

@@ -11,7 +11,8 @@ import numpy as np
 
 from model.imagefile import read_image
 from model.ink import draw_strokes, strokes_from_json
-from model.preprocess import ink_map, to_emnist
+from model.photo import Sheet, read_photo
+from model.preprocess import to_emnist
 from model.segment import candidates
 from model.spec import CLASSES
 
@@ -78,10 +79,12 @@ class NumberReading:
 # ---------------------------------------------------------------------------- drawings
 @dataclass(frozen=True)
 class Drawing:
-    """What the reader reads: a picture of ink, and the pad's strokes if it was drawn there."""
+    """What the reader reads: a picture of ink, and the pad's strokes if it was drawn there
+    or the photo's sheet if it was photographed."""
 
     picture: np.ndarray  # (H, W) ink: uint8 in [0, 255] or float32 in [0, 1], most ink = max
     strokes: tuple | None = None  # (N, 3) float64 (x, y, t ms) per stroke, in drawing order
+    sheet: Sheet | None = None  # how a photo was read: the region read, for the preview
 
     @classmethod
     def from_strokes(cls, strokes: list[np.ndarray]) -> "Drawing":
@@ -95,8 +98,10 @@ class Drawing:
 
     @classmethod
     def from_image(cls, image: np.ndarray) -> "Drawing":
-        """Any image array (see `model.preprocess.from_array`) -> its ink as a Drawing."""
-        return cls(ink_map(image))
+        """Any image array (see `model.preprocess.from_array`) -> the ink written on it, the
+        sheet it lies on found and its print left out (`model.photo`), as a Drawing."""
+        sheet = read_photo(image)
+        return cls(sheet.ink, sheet=sheet)
 
     @classmethod
     def from_file(cls, source) -> "Drawing":

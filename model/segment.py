@@ -64,7 +64,13 @@ class Candidates:
         # ending[stop]: the best (score, digits) reading pieces [0, stop), for each last digit
         ending = [[] for _ in range(len(self.pieces) + 1)]
         ending[0] = [(0.0, [])]
+        held = np.zeros(len(self.pieces), bool)
+        for first, stop in self.runs:
+            held[first:stop] = True
         for stop in range(1, len(self.pieces) + 1):
+            if not held[stop - 1]:  # a piece no candidate holds (a speck no digit can be)
+                ending[stop] = ending[stop - 1]
+                continue
             for first in range(max(0, stop - LONGEST), stop):
                 k = index.get((first, stop))
                 if k is None or not ending[first]:
@@ -77,6 +83,8 @@ class Candidates:
         whole = index.get((0, len(self.pieces)))
         if whole is not None:  # the whole drawing may be more pieces than a digit has
             ending[-1].append((score[whole], [whole]))
+        if not ending[-1]:  # no chain of candidates covers the ink: the likeliest one alone
+            return [int(score.argmax())]
         chosen = max(ending[-1], key=lambda option: option[0])[1]
         return sorted(chosen, key=lambda k: self.boxes[k][0] + self.boxes[k][2])
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.bad_uploads import digit_photo
+from bench.photos import photo
 from model import predict
 from model.ink import draw_strokes, strokes_from_json
 from model.spec import CANVAS_SIZE
@@ -192,12 +192,16 @@ def test_visitor_picks_a_dataset_sample(page):
     assert page.locator(TOP).inner_text().strip() in list("0123456789")
 
 
-def test_visitor_uploads_a_photo(page, tmp_path):
-    path = tmp_path / "five.png"
-    digit_photo(5).save(path)
+def test_visitor_uploads_a_photo_and_sees_what_was_read(page, tmp_path):
+    table = photo("table", 2)  # a sheet on a table, photographed
+    path = tmp_path / "table.jpg"
+    Image.fromarray(table.image).save(path)
     page.get_by_role("tab", name="Upload").click()
     page.locator("#upload input[type=file]").set_input_files(str(path))
-    assert read_top(page, "5") == "5"
+    assert read_top(page, table.truth) == table.truth
+    # the preview: the photo, its sheet outlined and its ink boxed, beside the 28x28 input
+    page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                           " return i && i.naturalWidth > 2 * i.naturalHeight; }")
     page.get_by_role("tab", name="Draw").click()
 
 

@@ -15,6 +15,7 @@ from model.present import (
     model_card,
     number_note,
     number_preview,
+    photo_preview,
     pixels,
     sample_note,
     verdict,
@@ -84,13 +85,18 @@ class DrawPage:
         if file is None:
             return self.show(BLANK)
         try:
-            reading = read_each_as_digit(self.classifier, [Drawing.from_file(path_of(file))])[0]
+            drawing = Drawing.from_file(path_of(file))
+            reading = read_each_as_digit(self.classifier, [drawing])[0]
         except InputError as error:
             gr.Warning(refused("an upload", error))
             return self.show(BLANK, f"⚠️ {error}")
         if reading is BLANK:
             return self.show(BLANK, "No digit found in this image: try dark ink on light paper.")
-        return self.show(reading, why=why, focus=focus)
+        outputs = self.show(reading, why=why, focus=focus)
+        if why or drawing.sheet.gray is None:
+            return outputs
+        # The photo as read beside the 28x28 input, so a visitor sees what was read and why.
+        return *outputs[:2], photo_preview(drawing, reading.image), *outputs[3:]
 
     def correct(self, ink: str, meant: str) -> str:
         """'Wrong? It was a ...': store the pad's drawing, its ink and its 28x28 form with the

@@ -1,0 +1,217 @@
+"""Read a photo as people take it: find the sheet, and keep only what is written on it.
+
+A phone photo of a digit is rarely only paper: the sheet lies on a table, its edge and shadow
+show, and school paper is squared or ruled. Three steps tell the writing from the rest:
+
+1. **The sheet** is the brightest large region that is convex with straight sides (the hull
+   of the bright part, which it must nearly fill) and ends in a sharp step down to something
+   much darker: a table, not a shadow. Nothing outside it, nor in its outer MARGIN, is read.
+2. **The edge**: ink touching the sheet's visible edge is the edge's, its shadow's or the
+   table's.
+3. **Print**: thin lines in most of the sheet's cells (squared or ruled paper, a margin) are
+   print. Print is coloured, so the ink is read again from each pixel's lightest channel, in
+   which print is nearly paper and pen or pencil stay dark (forms call it drop-out colour);
+   what is left of the print is fainter than writing, and its level is taken away. A stroke
+   crossing a line is dark in every channel all along, and stays whole.
+
+A photo that is all plain paper is read exactly as `model.preprocess.ink_map` reads it.
+Every function here is pure: NumPy arrays in, NumPy arrays out.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
+
+from model.preprocess import (
+    FIND_SIZE,
+    coarse_ink,
+    composite,
+    fit_shape,
+    flatten_lighting,
+    normalise,
+    on_transparency,
+    resize,
+    split_channels,
+    to_unit_float,
+)
+
+LEAST_SHEET = 0.2  # a sheet covers at least this share of the photo ...
+MOST_SHEET = 0.99  # ... and one covering more than this is the whole photo
+FILLED = 0.9  # the bright part fills at least this share of its hull
+MARGIN = 0.03  # the sheet's outer 3% is its edge (shade, blur), not where one writes
+STEP = 0.55  # beyond its edge the photo is at most this bright, relative to the sheet
+PAPER_SHARE = 0.55  # the sheet's paper is at least this bright, relative to its median
+THIN = 5  # print is thinner than this (px, at the shrunk photo's size) ...
+CELL = 48  # ... and found in most cells of this size (px) on the sheet ...
+PRINTED = 0.5  # ... at least this share of them
+PRINT_LEVEL = 0.75  # what is left of print after drop-out: this quantile of its cells' peaks
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A photo as read: its ink, and what of it was read."""
+
+    ink: np.ndarray  # (H, W) float32 in [0, 1], 1 = most ink: what is written on the sheet
+    gray: np.ndarray | None  # (H, W) float32 in [0, 1]: the photo, shrunk as it was read
+    corners: np.ndarray | None  # (K, 2) float (x, y): the sheet's outline; None = the photo
+    printed: bool = False  # whether print (squared or ruled lines) was found and left out
+
+
+def read_photo(image: np.ndarray) -> Sheet:
+    """Any image (see `model.preprocess.from_array`) -> its Sheet."""
+    colour = to_unit_float(image)
+    gray, alpha = split_channels(colour)
+    if on_transparency(alpha):
+        return Sheet(alpha, None, None)
+    gray = composite(gray, alpha)
+    corners = find_sheet(gray)
+    mask = None if corners is None else polygon_mask(within(corners, MARGIN), gray.shape)
+    ink = sheet_ink(gray, mask)
+    if not has_print(normalise(ink), mask):
+        return Sheet(normalise(ink), gray, corners)
+    # Print is coloured (light blue or red lines): in each pixel's lightest channel it is
+    # nearly as light as the paper, while pen and pencil stay dark in every channel (drop-out
+    # colour). What is left of it is fainter than any writing: its level is taken away.
+    dropped = sheet_ink(composite(lightest(colour), alpha), mask)
+    clean = np.clip(dropped - print_level(dropped, mask), 0, 1)
+    return Sheet(normalise(clean), gray, corners, True)
+
+
+def sheet_ink(gray: np.ndarray, sheet: np.ndarray | None) -> np.ndarray:
+    """(H, W) float32 gray in [0, 1] and the sheet's (H, W) bool mask (None: the whole photo)
+    -> (H, W) float32 ink in [0, 1], darkness relative to the paper (not yet normalised): what
+    is written on the sheet, its edge's ink left out."""
+    if sheet is None:
+        return flatten_lighting(gray)
+    return clear_edge(flatten_lighting(gray, sheet), sheet, gray.shape)
+
+
+def lightest(colour: np.ndarray) -> np.ndarray:
+    """(H, W, C) float32 in [0, 1] -> (H, W) float32: each pixel's lightest colour channel."""
+    return colour[..., :3].max(axis=2) if colour.shape[2] >= 3 else colour[..., 0]
+
+
+# ---------------------------------------------------------------------------- the sheet
+def find_sheet(gray: np.ndarray) -> np.ndarray | None:
+    """(H, W) float32 gray in [0, 1] -> (K, 2) the outline (x, y) of the sheet in it; None when
+    the photo is all paper or shows no sheet."""
+    small = resize(gray, fit_shape(gray.shape, FIND_SIZE))
+    scale = gray.shape[0] / small.shape[0]
+    bright = small > otsu_level(small)
+    labels, count = ndimage.label(bright)
+    if count == 0:
+        return None
+    largest = np.bincount(labels.ravel())[1:].argmax() + 1
+    # The sheet's paper is all that is nearly as bright as its brightest part, shadows included.
+    paper = small > PAPER_SHARE * np.median(small[labels == largest])
+    core = labels == largest
+    labels, _ = ndimage.label(paper)
+    held = np.bincount(labels[core], minlength=2)
+    held[0] = 0
+    part = ndimage.binary_fill_holes(labels == held.argmax())
+    if part.mean() < LEAST_SHEET:
+        return None
+    hull = _hull(part)
+    if hull is None:
+        return None
+    inside = polygon_mask(hull, small.shape)
+    if inside.mean() > MOST_SHEET or part.sum() < FILLED * inside.sum():
+        return None
+    # A sheet ends in a step down to the table; a shadow fades.
+    near = ndimage.binary_dilation(inside, iterations=3) & ~ndimage.binary_dilation(inside)
+    within = inside & ~ndimage.binary_erosion(inside, iterations=3)
+    if near.sum() < 3 or np.median(small[near]) > STEP * np.median(small[within]):
+        return None
+    return hull * scale
+
+
+def otsu_level(a: np.ndarray, bins: int = 64) -> float:
+    """(H, W) float in [0, 1] -> the level that best splits it into a dark and a bright class
+    (Otsu 1979)."""
+    counts, edges = np.histogram(a, bins=bins, range=(0, 1))
+    p = counts / counts.sum()
+    centres = (edges[:-1] + edges[1:]) / 2
+    w = np.cumsum(p)
+    mean = np.cumsum(p * centres)
+    between = (mean[-1] * w - mean) ** 2 / np.maximum(w * (1 - w), 1e-12)
+    return float(edges[1:][between[:-1].argmax()])
+
+
+def _hull(mask: np.ndarray) -> np.ndarray | None:
+    """(h, w) bool -> (K, 2) float (x, y) corners of the convex hull of its pixels' squares."""
+    edge = mask & ~ndimage.binary_erosion(mask)
+    y, x = np.nonzero(edge)
+    points = np.concatenate([np.column_stack([x + dx, y + dy]) for dx in (0, 1) for dy in (0, 1)])
+    try:
+        return points[ConvexHull(points).vertices].astype(float)
+    except (QhullError, ValueError):  # too few or collinear points: no sheet
+        return None
+
+
+def within(corners: np.ndarray, share: float) -> np.ndarray:
+    """(K, 2) polygon corners (x, y) -> the polygon shrunk towards its centre by `share`."""
+    centre = corners.mean(axis=0)
+    return centre + (corners - centre) * (1 - share)
+
+
+def polygon_mask(corners: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(K, 2) polygon corners (x, y) -> (H, W) bool: True inside."""
+    canvas = Image.new("1", (shape[1], shape[0]), 0)
+    ImageDraw.Draw(canvas).polygon([tuple(p) for p in corners], fill=1)
+    return np.asarray(canvas, bool)
+
+
+def clear_edge(ink: np.ndarray, sheet: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) ink and the sheet's (H, W) mask -> the ink less every part that touches the
+    sheet's edge where it lies inside the photo (beyond the frame's edge it is not seen)."""
+    step = -(-max(shape) // FIND_SIZE)
+    coarse = coarse_ink(normalise(ink), step)
+    inside = sheet[::step, ::step][:coarse.shape[0], :coarse.shape[1]]
+    # The sheet's visible edge: its own pixels next to pixels of the photo beyond it.
+    edge = inside & ndimage.binary_dilation(~inside, iterations=2, border_value=0)
+    labels, _ = ndimage.label(coarse, structure=np.ones((3, 3)))
+    touching = np.unique(labels[edge & coarse])
+    drop = np.isin(labels, touching[touching > 0])
+    if not drop.any():
+        return ink
+    full = np.repeat(np.repeat(drop, step, axis=0), step, axis=1)[:shape[0], :shape[1]]
+    return np.where(full, 0, ink).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------- print
+def has_print(ink: np.ndarray, sheet: np.ndarray | None) -> bool:
+    """(H, W) float32 ink in [0, 1] -> whether thin lines run through most of the sheet (the
+    `sheet` mask, or the whole photo), as squared or ruled paper's."""
+    thin = ink - ndimage.grey_opening(ink, size=(THIN, THIN))
+    lines = thin > _noise_free(thin)
+    if sheet is not None:
+        lines &= sheet
+    cells, where = _cells(lines, sheet)
+    return bool(where.any() and cells.max(axis=(1, 3))[where].mean() >= PRINTED)
+
+
+def print_level(ink: np.ndarray, sheet: np.ndarray | None) -> float:
+    """(H, W) float32 ink in [0, 1] -> the level of the print on the sheet: the ink in most of
+    its cells rises no higher (writing covers only a few of them)."""
+    cells, where = _cells(ink, sheet)
+    return float(np.quantile(cells.max(axis=(1, 3))[where], PRINT_LEVEL)) if where.any() else 0.0
+
+
+def _cells(a: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W) -> (rows, h, columns, w) its whole cells of CELL x CELL (or less, in a smaller
+    image), and (rows, columns) bool: the cells whose centre lies on the sheet."""
+    h, w = min(CELL, a.shape[0]), min(CELL, a.shape[1])
+    rows, columns = a.shape[0] // h, a.shape[1] // w
+    cells = a[:rows * h, :columns * w].reshape(rows, h, columns, w)
+    where = (np.ones((rows, columns), bool) if sheet is None else
+             sheet[h // 2::h, w // 2::w][:rows, :columns])
+    return cells, where
+
+
+def _noise_free(thin: np.ndarray) -> float:
+    """(H, W) thin detail -> a level above the photo's noise (robust: 6 x its MAD)."""
+    mad = float(np.median(np.abs(thin - np.median(thin))))
+    return max(0.1, 6 * 1.4826 * mad)
