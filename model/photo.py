@@ -69,9 +69,9 @@ def read_photo(image: np.ndarray) -> Sheet:
     gray = composite(gray, alpha)
     corners = find_sheet(gray)
     mask = None if corners is None else polygon_mask(within(corners, MARGIN), gray.shape)
-    ink = sheet_ink(gray, mask)
-    if not has_print(normalise(ink), mask):
-        return Sheet(normalise(ink), gray, corners)
+    ink = normalise(sheet_ink(gray, mask))
+    if not has_print(ink, mask):
+        return Sheet(ink, gray, corners)
     # Print is coloured (light blue or red lines): in each pixel's lightest channel it is
     # nearly as light as the paper, while pen and pencil stay dark in every channel (drop-out
     # colour). What is left of it is fainter than any writing: its level is taken away.
@@ -213,5 +213,6 @@ def _cells(a: np.ndarray, sheet: np.ndarray | None) -> tuple[np.ndarray, np.ndar
 
 def _noise_free(thin: np.ndarray) -> float:
     """(H, W) thin detail -> a level above the photo's noise (robust: 6 x its MAD)."""
-    mad = float(np.median(np.abs(thin - np.median(thin))))
+    sample = thin[::4, ::4]  # a sixteenth of the pixels gives the same statistic, faster
+    mad = float(np.median(np.abs(sample - np.median(sample))))
     return max(0.1, 6 * 1.4826 * mad)
