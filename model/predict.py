@@ -29,24 +29,25 @@ class Config:
     json: bool = flag(False, "print one JSON object per line")
     number: bool = flag(False, "read each file as a whole number (digits left to right)")
     model: Path = flag(MODEL_DIR, "exported model folder")
+    chunk: int = flag(CHUNK, "files read and classified per model call (fewer: less memory)")
 
 
-def predict(paths, classifier) -> list[dict]:
+def predict(paths, classifier, chunk: int = CHUNK) -> list[dict]:
     """Paths -> one result per path, {"path", **DigitReading.to_json()} (plus "error" for a
-    file that could not be read), each chunk of files classified in one batched call."""
+    file that could not be read), each `chunk` files classified in one batched call."""
     from model.errors import InputError
     from model.reading import BLANK, Drawing, read_each_as_digit
 
     results = []
-    for start in range(0, len(paths), CHUNK):
+    for start in range(0, len(paths), chunk):
         drawings, errors = [], {}
-        for i, path in enumerate(paths[start:start + CHUNK]):
+        for i, path in enumerate(paths[start:start + chunk]):
             try:
                 drawings.append(Drawing.from_file(path))
             except InputError as error:
                 errors[i] = str(error)
         readings = iter(read_each_as_digit(classifier, drawings))
-        for i, path in enumerate(paths[start:start + CHUNK]):
+        for i, path in enumerate(paths[start:start + chunk]):
             error = errors.get(i)
             results.append({"path": str(path), **(BLANK if error else next(readings)).to_json()}
                            | ({"error": error} if error else {}))
@@ -94,8 +95,9 @@ def main(argv=None) -> int:
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    read = read_numbers if config.number else predict
-    results = read(list(config.paths), classifier)
+    paths = list(config.paths)
+    results = (read_numbers(paths, classifier) if config.number
+               else predict(paths, classifier, max(1, config.chunk)))
     for result in results:
         print(json.dumps(result) if config.json else show(result))
     return 1 if any("error" in r for r in results) else 0
