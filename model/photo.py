@@ -99,19 +99,26 @@ def find_sheet(gray: np.ndarray) -> np.ndarray | None:
     """(H, W) float32 gray in [0, 1] -> (K, 2) the outline (x, y) of the sheet in it; None when
     the photo is all paper or shows no sheet."""
     small = resize(gray, fit_shape(gray.shape, FIND_SIZE))
-    scale = gray.shape[0] / small.shape[0]
     bright = small > otsu_level(small)
     labels, count = ndimage.label(bright)
     if count == 0:
         return None
-    largest = np.bincount(labels.ravel())[1:].argmax() + 1
-    # The sheet's paper is all that is nearly as bright as its brightest part, shadows included.
-    paper = small > PAPER_SHARE * np.median(small[labels == largest])
-    core = labels == largest
-    labels, _ = ndimage.label(paper)
+    core = labels == np.bincount(labels.ravel())[1:].argmax() + 1
+    # The sheet's paper is all that is nearly as bright as its brightest part, shadows included;
+    # where a light table passes for paper too, the brightest part alone is the sheet.
+    labels, _ = ndimage.label(small > PAPER_SHARE * np.median(small[core]))
     held = np.bincount(labels[core], minlength=2)
     held[0] = 0
-    part = ndimage.binary_fill_holes(labels == held.argmax())
+    for part in (labels == held.argmax(), core):
+        hull = _outline(ndimage.binary_fill_holes(part), small)
+        if hull is not None:
+            return hull * (gray.shape[0] / small.shape[0])
+    return None
+
+
+def _outline(part: np.ndarray, small: np.ndarray) -> np.ndarray | None:
+    """(h, w) bool part of the coarse photo `small` -> its hull's corners (x, y) if it is a
+    sheet: large, filling its hull, not the whole photo, and ending in a step down."""
     if part.mean() < LEAST_SHEET:
         return None
     hull = _hull(part)
@@ -125,7 +132,7 @@ def find_sheet(gray: np.ndarray) -> np.ndarray | None:
     within = inside & ~ndimage.binary_erosion(inside, iterations=3)
     if near.sum() < 3 or np.median(small[near]) > STEP * np.median(small[within]):
         return None
-    return hull * scale
+    return hull
 
 
 def otsu_level(a: np.ndarray, bins: int = 64) -> float:
