@@ -1,6 +1,7 @@
 """Mixed load on the running app: good drawings, blanks and broken files from 16 clients at
-once. Every request gets a well-formed answer or a clear refusal, and new visitors are served
-during the load. (`python -m bench.benchmarks` runs 2,000 requests and measures memory.)"""
+once (10 calls each, 20 with DIGITPAD_FULL=1). Every request gets a well-formed answer or a
+clear refusal, and new visitors are served during the load. (`python -m bench.benchmarks`
+runs 2,000 requests and measures memory.)"""
 
 import threading
 import time
@@ -10,8 +11,9 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from bench.bad_uploads import digit_photo
+from tests.conftest import FULL
 
-CLIENTS, CALLS = 16, 20  # 320 requests
+CLIENTS, CALLS = 16, 20 if FULL else 10  # 320 or 160 requests
 
 
 def test_mixed_load_gets_only_wellformed_answers(app_url, tmp_path):
