@@ -33,6 +33,7 @@ from ui.api import Api
 from ui.audience import AudiencePage
 from ui.common import ASSETS
 from ui.draw import DrawPage
+from ui.speaker import SpeakerPage
 from ui.stage import StagePage
 
 STAGE = StageSettings.from_env()
@@ -57,6 +58,8 @@ if STAGE.enabled:
         AudiencePage(classifier, room).render(audience_page)
     with demo.route("Stage", "/stage", show_in_navbar=False) as stage_page:
         StagePage(room, STAGE.public_url).render(stage_page)
+    with demo.route("Speaker", "/speaker", show_in_navbar=False) as speaker_page:
+        SpeakerPage(room).render(speaker_page)
 
 demo.queue(default_concurrency_limit=4, max_size=256)
 
@@ -66,6 +69,6 @@ LAUNCH = dict(max_file_size="10mb", css=(ASSETS / "app.css").read_text(),  # tes
 
 if __name__ == "__main__":
     if STAGE.enabled:
-        print(f"Audience mode: the stage is at /stage, the audience draws at /audience. "
-              f"Speaker key: {room.speaker_key}", flush=True)
+        print(f"Audience mode: the stage is at /stage, the audience draws at /audience, the "
+              f"speaker runs it at /speaker. Speaker key: {room.speaker_key}", flush=True)
     demo.launch(**LAUNCH)

@@ -81,7 +81,9 @@ def thumbnail(image: np.ndarray) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-ACTIONS = ("start", "stop", "pause", "resume", "clear", "collect", "stop-collecting")
+ACTIONS = ("start", "stop", "pause", "resume", "clear", "collect", "stop-collecting", "remove",
+           "show")
+VIEWS = ("wall", "result", "invite")  # what the stage shows: drawings, a round's result, the QR
 RENAMED = {"keep": "stop-collecting"}  # old action names, answered with the new one
 
 
@@ -155,22 +157,29 @@ class Room:
         return None
 
     # ------------------------------------------------------------------------ the speaker
-    def control(self, key: str, action: str, digit: str = "random") -> str:
-        """A speaker's action (one of ACTIONS) -> what happened. A wrong key changes nothing."""
+    def unlock(self, key: str) -> None:
+        """Check the speaker key; RoomError if it is wrong."""
         if not hmac.compare_digest(str(key or "").encode(), self.speaker_key.encode()):
             raise RoomError("Wrong speaker key: nothing was changed.")
+
+    def control(self, key: str, action: str, value: str = "random") -> str:
+        """A speaker's action (one of ACTIONS) -> what happened. A wrong key changes nothing.
+        `value`: the digit a round asks for ("random": one each), the number of the drawing to
+        remove, or the view to show (one of VIEWS)."""
+        self.unlock(key)
         if action in RENAMED:
             raise RoomError(f"The action {action!r} is now {RENAMED[action]!r}: nothing was "
                             "changed.")
         if action == "start":
-            if digit != "random" and str(digit) not in CLASSES:
+            if value != "random" and str(value) not in CLASSES:
                 raise RoomError("A round asks for one digit, 0 to 9, or a random one each.")
-            fixed = None if digit == "random" else int(digit)
+            fixed = None if value == "random" else int(value)
             self.store.put("round", {"id": secrets.token_hex(6), "digit": fixed,
                                      "started": time.time()})
             asked = "a random digit each" if fixed is None else f"everyone draws a {fixed}"
             return f"Round started: {asked}."
         if action == "stop":
+            self.store.put("last_round", self.store.get("round") or self.store.get("last_round"))
             self.store.put("round", None)
             return "Round stopped."
         if action == "pause":
@@ -187,27 +196,40 @@ class Room:
             self.store.put("collect", action == "collect")
             return ("Collecting: drawings in a round are saved as corrections." if action ==
                     "collect" else "Not collecting: nothing is written to disk.")
+        if action == "remove":
+            if not str(value).isdigit() or self.store.remove(int(value)) is None:
+                raise RoomError(f"No drawing number {value} on the wall: nothing was removed.")
+            return f"Drawing {value} removed from the wall."
+        if action == "show":
+            if value not in VIEWS:
+                raise RoomError(f"The stage shows one of {', '.join(VIEWS)}.")
+            self.store.put("view", value)
+            return f"The stage shows the {value}."
         raise RoomError(f"Unknown action {action!r}: one of {', '.join(ACTIONS)}.")
 
     # ------------------------------------------------------------------------ the stage
     def snapshot(self) -> dict:
-        """What the stage shows: the wall, the count, the round and its tally."""
+        """What the stage shows: the wall, the count, the round running (or the last one) and
+        its tally, and the view the speaker chose."""
         drawings, count = self.store.wall()
         paused_at = self.store.get("paused_at")
         if paused_at is not None:
             drawings = [d for d in drawings if d["seq"] <= paused_at]
         current = self.store.get("round")
-        confusion, misses = self.store.tally(current["id"]) if current else ({}, [])
+        shown = current or self.store.get("last_round")  # the running round, or the last one
+        confusion, misses = self.store.tally(shown["id"]) if shown else ({}, [])
         matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
         for cell, n in confusion.items():
             asked, read = map(int, cell.split(","))
             matrix[asked, read] = n
-        return {"drawings": drawings, "count": count, "round": current, "matrix": matrix,
-                "misses": misses, "paused": paused_at is not None, "collect": self.collecting()}
+        return {"drawings": drawings, "count": count, "round": current, "shown": shown,
+                "matrix": matrix,
+                "misses": misses, "paused": paused_at is not None, "collect": self.collecting(),
+                "view": self.store.get("view", VIEWS[0])}
 
     def _limit(self, kind: str, session: str, per_second: int) -> None:
         if not self.store.allow(kind, session, per_second):
             raise RoomError(f"Too many requests: at most {per_second} a second. Slow down.")
 
 
-__all__ = ["Prompt", "Room", "RoomError", "StoreError", "thumbnail"]
+__all__ = ["ACTIONS", "VIEWS", "Prompt", "Room", "RoomError", "StoreError", "thumbnail"]

@@ -131,6 +131,24 @@ class MemoryStore:
         with self.lock:
             self.drawings = []
 
+    def remove(self, seq: int) -> dict | None:
+        """Take drawing number `seq` off the wall, out of its round's tally and misses -> it,
+        or None if the wall no longer shows it."""
+        with self.lock:
+            entry = next((d for d in self.drawings if d["seq"] == seq), None)
+            if entry is None:
+                return None
+            self.drawings = [d for d in self.drawings if d["seq"] != seq]
+            if entry.get("round"):
+                tally = self.confusion.get(entry["round"], {})
+                cell = f"{entry['asked']},{entry['digit']}"
+                tally[cell] = tally.get(cell, 1) - 1
+                if not tally[cell]:
+                    del tally[cell]
+                misses = self.misses.get(entry["round"], [])
+                misses[:] = [m for m in misses if m[1] != seq]
+            return entry
+
 
 class RedisStore:
     """The same state in Redis (keys under `prefix`), so several app processes share it."""
@@ -220,6 +238,24 @@ class RedisStore:
     @reachable
     def clear_wall(self) -> None:
         self.redis.delete(self.p + "wall")
+
+    @reachable
+    def remove(self, seq: int) -> dict | None:
+        raw = next((d for d in self.redis.lrange(self.p + "wall", 0, -1)
+                    if json.loads(d)["seq"] == seq), None)
+        if raw is None:
+            return None
+        entry = json.loads(raw)
+        pipe = self.redis.pipeline()  # the wall's entry is the misses' member, byte for byte
+        pipe.lrem(self.p + "wall", 1, raw)
+        if entry.get("round"):
+            confusion = f"{self.p}confusion:{entry['round']}"
+            cell = f"{entry['asked']},{entry['digit']}"
+            pipe.hincrby(confusion, cell, -1).zrem(f"{self.p}misses:{entry['round']}", raw)
+        removed, *left = pipe.execute()
+        if left and left[0] <= 0:
+            self.redis.hdel(confusion, cell)
+        return entry if removed else None
 
 
 def open_store(redis_url: str, wall_size: int, tries: int = CONNECT_TRIES):

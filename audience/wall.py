@@ -53,28 +53,36 @@ def confusion(matrix: np.ndarray) -> str:
 
 
 def stage(snapshot: dict) -> str:
-    """Room.snapshot() -> the wall with its running figures."""
-    current, matrix = snapshot["round"], snapshot["matrix"]
+    """Room.snapshot() -> the stage's HTML for the speaker's view: the wall with its running
+    figures, a round's result, or the figures alone beside a large invitation."""
+    view, shown, matrix = snapshot.get("view", "wall"), snapshot["shown"], snapshot["matrix"]
     figures = [f'<span class="count">{snapshot["count"]}</span> drawings so far']
     if snapshot["paused"]:
-        figures.append("⏸ wall paused")
+        figures.append("wall paused")
     if snapshot["collect"]:
-        figures.append("● collecting")
+        figures.append("collecting")
     parts = [f'<div class="figures">{" · ".join(figures)}</div>']
-    if current:
-        asked = ("a random digit each" if current["digit"] is None
-                 else f'everyone draws a {current["digit"]}')
-        total, right = int(matrix.sum()), int(np.trace(matrix))
-        accuracy = f'{right / total:.0%} right ({right} of {total})' if total else "no drawings yet"
-        parts.append(f'<div class="round"><b>Round: {asked}</b> · <span class="accuracy">'
-                     f"{accuracy}</span></div>")
-        if total:
-            parts.append(confusion(matrix))
-        if snapshot["misses"]:
-            misses = "".join(thumb(m) + f'<small>p({m["asked"]}) = {m["p_asked"]:.0%}</small>'
-                             for m in snapshot["misses"])
-            parts.append(f'<div class="misses"><b>Most surprising misses</b>{misses}</div>')
-    drawings = "".join(thumb(d) for d in snapshot["drawings"])
-    parts.append(f'<div class="wall">{drawings or "<p>The wall is empty: draw on your phone.</p>"}'
-                 "</div>")
-    return f'<div class="stage">{"".join(parts)}</div>'
+    if shown and (snapshot["round"] or view == "result"):
+        parts.append(result(shown, matrix, snapshot["misses"], running=bool(snapshot["round"])))
+    if view == "wall":
+        drawings = "".join(thumb(d) for d in snapshot["drawings"])
+        parts.append(f'<div class="wall">'
+                     f'{drawings or "<p>The wall is empty: draw on your phone.</p>"}</div>')
+    return f'<div class="stage view-{view}">{"".join(parts)}</div>'
+
+
+def result(shown: dict, matrix: np.ndarray, misses: list, running: bool) -> str:
+    """A round, its tally and its most surprising misses -> their HTML."""
+    asked = ("a random digit each" if shown["digit"] is None
+             else f'everyone draws a {shown["digit"]}')
+    total, right = int(matrix.sum()), int(np.trace(matrix))
+    accuracy = f"{right / total:.0%} right ({right} of {total})" if total else "no drawings yet"
+    parts = [f'<div class="round"><b>{"Round" if running else "Last round"}: {asked}</b> · '
+             f'<span class="accuracy">{accuracy}</span></div>']
+    if total:
+        parts.append(confusion(matrix))
+    if misses:
+        shown_misses = "".join(
+            thumb(m) + f'<small>p({m["asked"]}) = {m["p_asked"]:.0%}</small>' for m in misses)
+        parts.append(f'<div class="misses"><b>Most surprising misses</b>{shown_misses}</div>')
+    return "".join(parts)

@@ -153,6 +153,45 @@ def test_pause_freezes_the_wall_and_loses_nothing(store):
     assert room.snapshot()["drawings"] == [] and room.snapshot()["count"] == 2
 
 
+def test_the_speaker_removes_a_drawing_from_the_wall_and_its_round(store):
+    room = Room(store, KEY)
+    room.control(KEY, "start", "3")
+    for session, digit in (("a", 3), ("b", 8), ("c", 3)):  # b's scribble reads as an 8
+        room.send(session, room.prompt(session).token, reading(digit))
+    before = room.snapshot()
+    assert before["matrix"][3, 8] == 1 and [m["seq"] for m in before["misses"]] == [2]
+    assert room.control(KEY, "remove", "2") == "Drawing 2 removed from the wall."
+    after = room.snapshot()
+    assert [d["seq"] for d in after["drawings"]] == [3, 1]
+    assert after["matrix"][3, 3] == 2 and after["matrix"].sum() == 2 and after["misses"] == []
+    assert after["count"] == 3  # drawings sent so far: the removed one was sent too
+    for value in ("2", "99", "x"):  # gone already, never there, not a number
+        with pytest.raises(RoomError, match="No drawing number"):
+            room.control(KEY, "remove", value)
+    with pytest.raises(RoomError, match="Wrong speaker key"):
+        room.control("guess", "remove", "1")
+    assert len(room.snapshot()["drawings"]) == 2
+
+
+def test_the_stage_shows_the_view_the_speaker_chose(store):
+    room = Room(store, KEY)
+    room.control(KEY, "start", "5")
+    room.send("a", room.prompt("a").token, reading(5))
+    assert "everyone draws a 5" in stage(room.snapshot()) and "figure" in stage(room.snapshot())
+    room.control(KEY, "stop")
+    room.control(KEY, "show", "result")  # after the round: its result, not the drawings
+    shown = stage(room.snapshot())
+    assert "Last round: everyone draws a 5" in shown and "100% right (1 of 1)" in shown
+    assert 'class="wall"' not in shown
+    room.control(KEY, "show", "invite")  # the QR code alone: the count, nothing else
+    shown = stage(room.snapshot())
+    assert "view-invite" in shown and "1</span> drawings so far" in shown and "Round" not in shown
+    with pytest.raises(RoomError, match="The stage shows one of"):
+        room.control(KEY, "show", "confetti")
+    room.control(KEY, "show", "wall")
+    assert 'class="wall"' in stage(room.snapshot())
+
+
 def test_a_flood_from_one_session_is_rate_limited(store):
     room = Room(store, KEY)
     token = room.prompt("flood").token

@@ -76,4 +76,8 @@ def test_one_stage_sees_every_drawing_and_a_stopped_replica_loses_none(cluster):
         assert wall_seqs(cluster["url"]) == set(range(1, VISITORS + 1))
     visit(cluster["url"], VISITORS)  # and visitors still draw
     assert wall_seqs(cluster["url"]) == set(range(1, VISITORS + 2))
+    Client(cluster["url"], verbose=False).predict(key, "remove", "1",
+                                                  api_name="/control")  # a prankster's scribble
+    for _ in range(4):  # gone from every stage, whichever replica serves it
+        assert wall_seqs(cluster["url"]) == set(range(2, VISITORS + 2))
     assert "Round:" in Client(cluster["url"], verbose=False).predict(api_name="/wall")

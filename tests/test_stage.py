@@ -91,11 +91,10 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
     early = open_page(browser, app_url + "audience", requests, **PHONE)  # joins before the round
     assert prompt_of(early) == "✏️ Draw any digit"
 
-    stage.get_by_text("Speaker").click()
-    stage.locator("#speaker-key input").fill(SPEAKER_KEY)
-    stage.locator("#round-digit input").click()
-    stage.get_by_role("option", name="7", exact=True).click()
-    stage.click("#speaker-start")
+    speaker = open_speaker(browser, app_url)  # on the speaker's phone
+    speaker.locator("#round-digit input").click()
+    speaker.get_by_role("option", name="7", exact=True).click()
+    speaker.click("#speaker-start")
     stage.wait_for_function("() => document.querySelector('#wall')?.textContent"
                             ".includes('everyone draws a 7')")
 
@@ -125,12 +124,41 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
     assert sizes == [[28, 28], [28, 28]]  # only thumbnails reach the wall
     assert stage.locator("#invite svg.segno").count() == 1  # the QR code
     assert f"{app_url.split('//')[1]}audience" in stage.locator("#invite").inner_text()
+    assert stage.locator("input, textarea, select, #invite button, #wall button").count() == 0
     screenshot(stage, "stage")
     screenshot(late, "audience-phone")
     print(f"stage showed the last drawing {seen_after:.2f} s after it was sent")
-    for page in (stage, early, late):
+
+    # a tap on a drawing on the speaker's wall takes it off the stage
+    speaker.wait_for_function("() => document.querySelectorAll('#speaker-wall figure').length"
+                              " === 2")
+    speaker.locator("#speaker-wall figure").first.click()
+    stage.wait_for_function("() => document.querySelectorAll('#wall .wall figure').length === 1",
+                            timeout=10_000)
+    assert "removed from the wall" in speaker.locator("#speaker-said").inner_text()
+    assert "100% right (1 of 1)" in stage.locator("#wall").inner_text()
+    screenshot(speaker, "speaker-phone")
+    for page in (stage, early, late, speaker):
         page.context.close()
     client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
+
+
+def open_speaker(browser, app_url):
+    """/speaker on a phone, unlocked: a wrong key first changes nothing and shows nothing."""
+    page = browser.new_context(**PHONE).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url + "speaker")
+    for key in ("guess", SPEAKER_KEY):
+        page.locator("#speaker-key input").fill(key)
+        page.click("#speaker-unlock")
+        page.wait_for_function("() => document.querySelector('#speaker-said').textContent"
+                               ".match(/Wrong speaker key|Unlocked/)")
+        said = page.locator("#speaker-said").inner_text()
+        if key == "guess":
+            assert "Wrong speaker key" in said and not page.locator("#speaker-start").is_visible()
+    page.locator("#speaker-start").wait_for(state="visible")
+    page.locator("#speaker-key input").fill("")  # the session holds the key, not the field
+    return page
 
 
 def open_stage(browser, app_url):
