@@ -44,7 +44,7 @@ try:  # load once, at start-up
     classifier = Classifier()
     samples = load_samples(classifier)
     room = Room(open_store(STAGE.redis_url, STAGE.wall_size, STAGE.redis_tries),
-                STAGE.speaker_key, CORRECTIONS) if STAGE.enabled else None
+                STAGE.speaker_key, CORRECTIONS, STAGE.sends_per_address) if STAGE.enabled else None
 except (ModelError, FileNotFoundError, StoreError) as error:
     sys.exit(f"error: {error}")
 

@@ -25,6 +25,7 @@ from model.reading import DigitReading, Drawing
 from model.spec import CLASSES, NUM_CLASSES
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
+SENDS_PER_ADDRESS = 120  # per network address and minute: phones behind one router share one
 PROMPTS_PER_SECOND = 5  # per session: prompts asked for
 
 
@@ -43,6 +44,9 @@ class StageSettings:
     redis_url: str = _env("DIGITPAD_REDIS_URL", "share the audience between replicas through "
                           "this Redis (redis://host:port/db); default: in this process")
     wall_size: int = _env("DIGITPAD_WALL_SIZE", "drawings kept for the wall", 48)
+    sends_per_address: int = _env("DIGITPAD_SENDS_PER_ADDRESS", "drawings a minute that one "
+                                  "network address may send to the stage (phones behind one "
+                                  "router share one)", SENDS_PER_ADDRESS)
     redis_tries: int = _env("DIGITPAD_REDIS_TRIES", "tries to reach Redis at start-up, waiting "
                             "1, 2, 3 ... s between", CONNECT_TRIES)
 
@@ -90,10 +94,13 @@ RENAMED = {"keep": "stop-collecting"}  # old action names, answered with the new
 class Room:
     """The audience's shared state, and every rule about who may change it."""
 
-    def __init__(self, store, speaker_key: str = "", corrections=None):
+    def __init__(self, store, speaker_key: str = "", corrections=None,
+                 sends_per_address: int = SENDS_PER_ADDRESS):
         """`speaker_key`: the one to use; without it, the replicas' first random one.
-        `corrections`: the folder a round's drawings are collected into, when asked."""
+        `corrections`: the folder a round's drawings are collected into, when asked.
+        `sends_per_address`: drawings a minute one network address may send."""
         self.store, self.corrections = store, corrections
+        self.sends_per_address = sends_per_address
         self.speaker_key = store.shared_key(speaker_key or secrets.token_urlsafe(9),
                                             replace=bool(speaker_key))
 
@@ -120,10 +127,16 @@ class Room:
             return None
         return self.prompt(session)
 
-    def send(self, session: str, token: str, reading: DigitReading) -> dict:
+    def send(self, session: str, token: str, reading: DigitReading, address: str = "") -> dict:
         """A visitor's drawing, read, answers their prompt -> the entry put on the wall. An answer
-        that arrives after its round ended still counts for that round, not the next."""
+        that arrives after its round ended still counts for that round, not the next. Sessions
+        cost nothing, so sends are limited by the visitor's network `address` too."""
         self._limit("send", session, SENDS_PER_SECOND)
+        if address and not self.store.allow("send-address", address, self.sends_per_address,
+                                            seconds=60):
+            self.store.bump("refused")
+            raise RoomError(f"Too many drawings from your network: at most "
+                            f"{self.sends_per_address} a minute. Wait a little and send again.")
         if reading.probabilities is None:
             raise RoomError("Draw a digit first: the pad is empty.")
         held = self.store.peek(str(token)) if token else None  # another's token stays theirs
@@ -225,7 +238,8 @@ class Room:
         return {"drawings": drawings, "count": count, "round": current, "shown": shown,
                 "matrix": matrix,
                 "misses": misses, "paused": paused_at is not None, "collect": self.collecting(),
-                "view": self.store.get("view", VIEWS[0])}
+                "view": self.store.get("view", VIEWS[0]),
+                "refused": self.store.counter("refused")}
 
     def _limit(self, kind: str, session: str, per_second: int) -> None:
         if not self.store.allow(kind, session, per_second):

@@ -53,7 +53,8 @@ class MemoryStore:
         self.confusion, self.misses = {}, {}  # round id -> {"asked,read": n}, [(p, entry)]
         self.settings = {}
         self.prompts = OrderedDict()  # token -> (expiry, prompt)
-        self.windows = {}  # "kind:session" -> (second, requests in that second)
+        self.windows = {}  # "kind:who" -> (window, requests in that window)
+        self.counters = {}  # name -> count (sends refused)
 
     def shared_key(self, key: str, replace: bool) -> str:
         """The speaker key all replicas use: `key` if `replace`, else the first one stored."""
@@ -88,16 +89,26 @@ class MemoryStore:
             expiry, prompt = self.prompts.pop(token, (0, None))
         return prompt if expiry > time.time() else None
 
-    def allow(self, kind: str, session: str, per_second: int) -> bool:
-        """Count one request of this kind from this session -> whether it is within the limit."""
-        now, key = int(time.time()), f"{kind}:{session}"
+    def allow(self, kind: str, who: str, limit: int, seconds: int = 1) -> bool:
+        """Count one request of this kind from `who` (a session, an address) -> whether it is
+        within `limit` requests in this window of `seconds`."""
+        now, key = int(time.time() // seconds), f"{kind}:{who}"
         with self.lock:
-            second, n = self.windows.get(key, (now, 0))
-            n = n + 1 if second == now else 1
+            window, n = self.windows.get(key, (now, 0))
+            n = n + 1 if window == now else 1
             self.windows[key] = (now, n)
-            if len(self.windows) > MAX_PROMPTS:  # forget sessions idle for a second or more
+            if len(self.windows) > MAX_PROMPTS:  # forget whoever was idle a window or more
                 self.windows = {k: v for k, v in self.windows.items() if v[0] == now}
-        return n <= per_second
+        return n <= limit
+
+    def bump(self, name: str) -> None:
+        """Add one to the counter `name`."""
+        with self.lock:
+            self.counters[name] = self.counters.get(name, 0) + 1
+
+    def counter(self, name: str) -> int:
+        with self.lock:
+            return self.counters.get(name, 0)
 
     def add(self, entry: dict) -> int:
         """Put a drawing on the wall (and in its round's tally) -> its number, from 1."""
@@ -201,10 +212,18 @@ class RedisStore:
         return None if value is None else json.loads(value)
 
     @reachable
-    def allow(self, kind: str, session: str, per_second: int) -> bool:
-        key = f"{self.p}rate:{kind}:{session}:{int(time.time())}"
-        n, _ = self.redis.pipeline().incr(key).expire(key, 2).execute()
-        return n <= per_second
+    def allow(self, kind: str, who: str, limit: int, seconds: int = 1) -> bool:
+        key = f"{self.p}rate:{kind}:{who}:{int(time.time() // seconds)}"
+        n, _ = self.redis.pipeline().incr(key).expire(key, seconds + 1).execute()
+        return n <= limit
+
+    @reachable
+    def bump(self, name: str) -> None:
+        self.redis.incr(f"{self.p}counter:{name}")
+
+    @reachable
+    def counter(self, name: str) -> int:
+        return int(self.redis.get(f"{self.p}counter:{name}") or 0)
 
     @reachable
     def add(self, entry: dict) -> int:

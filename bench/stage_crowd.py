@@ -31,6 +31,7 @@ CYCLE = 5.0  # seconds between one visitor's drawings
 ROUND = 20.0  # seconds a challenge round lasts
 GOAL, STALE = 1.0, 2.0  # served: p90 of readings and sends <= 1 s, the wall never > 2 s stale
 KEY = "crowd-benchmark"
+PHONES = {"DIGITPAD_SENDS_PER_ADDRESS": "1000000"}  # the simulated phones share one address
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class Cluster:
         redis_port, front, ports = free_port(), free_port(), [free_port(), free_port()]
         self.processes = [start_redis(redis_port)]
         self.apps = [start_app(port, log=open(folder / f"app{port}.log", "w"),
-                               DIGITPAD_STAGE="1", DIGITPAD_SPEAKER_KEY=KEY,
+                               DIGITPAD_STAGE="1", DIGITPAD_SPEAKER_KEY=KEY, **PHONES,
                                DIGITPAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
                      for port in ports]
         self.processes += self.apps
@@ -152,7 +153,7 @@ class Cluster:
 def main(argv=None) -> int:
     config = parse(Config, argv, __doc__)
     server = (Cluster() if config.replicas == 2 else
-              Server("app.py", DIGITPAD_STAGE="1", DIGITPAD_SPEAKER_KEY=KEY))
+              Server("app.py", DIGITPAD_STAGE="1", DIGITPAD_SPEAKER_KEY=KEY, **PHONES))
     rows, served = [], 0
     try:
         if config.replicas == 1:

@@ -9,6 +9,7 @@ os.environ["DIGITPAD_FEEDBACK_DIR"] = tempfile.mkdtemp(prefix="digitpad-feedback
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["DIGITPAD_STAGE"] = "1"  # the tests' app has audience mode on, with a known key
 os.environ["DIGITPAD_SPEAKER_KEY"] = SPEAKER_KEY = "test-speaker-key"
+os.environ["DIGITPAD_SENDS_PER_ADDRESS"] = str(SENDS_PER_ADDRESS := 20)  # a minute
 os.environ.pop("DIGITPAD_REDIS_URL", None)
 
 import shutil

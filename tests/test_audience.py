@@ -192,6 +192,25 @@ def test_the_stage_shows_the_view_the_speaker_chose(store):
     assert 'class="wall"' in stage(room.snapshot())
 
 
+def test_fresh_sessions_from_one_address_are_limited_too(store):
+    while time.time() % 60 > 55:  # the window is a minute: not across its end
+        time.sleep(0.5)
+    room = Room(store, KEY, sends_per_address=5)
+    sent, refusals = 0, []
+    for k in range(8):  # a script opening a fresh session for every drawing
+        try:
+            room.send(f"fresh{k}", room.prompt(f"fresh{k}").token, reading(1), "203.0.113.7")
+            sent += 1
+        except RoomError as error:
+            refusals.append(str(error))
+    assert sent == 5 and len(refusals) == 3
+    assert refusals[0] == ("Too many drawings from your network: at most 5 a minute. Wait a "
+                           "little and send again.")
+    assert room.snapshot()["refused"] == 3  # the speaker sees it
+    room.send("next door", room.prompt("next door").token, reading(2), "203.0.113.8")
+    assert len(room.snapshot()["drawings"]) == 5  # the wall keeps its latest 5: ours, then 2
+
+
 def test_a_flood_from_one_session_is_rate_limited(store):
     room = Room(store, KEY)
     token = room.prompt("flood").token

@@ -14,7 +14,17 @@ from gradio_client import Client
 
 from audience.room import ACTIONS
 from model.feedback import load_corrections
-from tests.conftest import SPEAKER_KEY, TOP, inside, open_page, read_top, screenshot, seven, touch
+from tests.conftest import (
+    SENDS_PER_ADDRESS,
+    SPEAKER_KEY,
+    TOP,
+    inside,
+    open_page,
+    read_top,
+    screenshot,
+    seven,
+    touch,
+)
 from training.drawn_digits import STYLES, Pose, place
 
 PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
@@ -78,6 +88,26 @@ def prompt_of(page) -> str:
     return page.locator("#prompt").inner_text().strip()
 
 
+def test_fresh_sessions_from_one_address_cannot_flood_the_wall(app_url):
+    while time.time() % 60 > 50:  # the window is a minute: not across its end
+        time.sleep(0.5)
+    prankster = Client(app_url, verbose=False, headers={"X-Forwarded-For": "198.51.100.23"})
+    sent, refusals = 0, []
+    for _ in range(SENDS_PER_ADDRESS + 3):  # a new session for every drawing: sessions are free
+        prankster.reset_session()
+        _, token = prankster.predict(api_name="/prompt")
+        try:
+            prankster.predict(seven(), token, api_name="/send")
+            sent += 1
+        except Exception as error:
+            refusals.append(str(error))
+    assert sent == SENDS_PER_ADDRESS and len(refusals) == 3
+    assert all("Too many drawings from your network" in r for r in refusals)
+    neighbour = Client(app_url, verbose=False)  # another address still sends
+    _, token = neighbour.predict(api_name="/prompt")
+    assert "Sent" in neighbour.predict(seven(), token, api_name="/send")[0]
+
+
 def send(page) -> None:
     page.click("#send")
     page.wait_for_function("() => document.querySelector('#sent')?.textContent.includes('Sent')")
@@ -116,6 +146,10 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
     stage.wait_for_function("() => document.querySelectorAll('#wall .wall figure').length === 2",
                             timeout=10_000)
     seen_after = time.monotonic() - sent_at
+    for phone in (early, late):  # the phones keep no run history, and offer none
+        assert phone.evaluate("() => Object.keys(localStorage).filter(k => k.includes('run'))"
+                              ) == []
+        assert "Runs" not in phone.locator("footer").inner_text()
     shown = stage.locator("#wall").inner_text()
     assert re.search(r"100% right \(2 of 2\)", shown), shown
     assert stage.locator("#wall .wall figure.right").count() == 2

@@ -44,7 +44,8 @@ class AudiencePage:
         the pad emptied, and the next prompt and its token)."""
         drawing = Drawing.from_json(ink)
         reading = read_each_as_digit(self.classifier, [drawing])[0]
-        entry = self.room.send(request.session_hash, token, reading)
+        address = request.client.host if request.client else ""  # behind a proxy: as it says
+        entry = self.room.send(request.session_hash, token, reading, address)
         note = f"📺 Sent: the screen shows your **{entry['digit']}** ({entry['confidence']:.0%})."
         not_kept = self.room.collect(entry, reading, drawing)
         if not_kept:
@@ -60,8 +61,12 @@ class AudiencePage:
             read_as = gr.Label(num_top_classes=1, show_label=False, elem_id="prediction")
             send = gr.Button("📺 Send to the screen", variant="primary", elem_id="send")
         sent = gr.Markdown(elem_id="sent")
-        page.load(self.new_prompt, None, [prompt, token], api_name="prompt")
+        # Undocumented (callable, not listed): Gradio keeps a run history of public endpoints
+        # in the visitor's browser, and a phone in a room should keep nothing.
+        page.load(self.new_prompt, None, [prompt, token], api_name="prompt",
+                  api_visibility="undocumented")
         pad.change(self.read, [pad, token], [read_as, prompt, token], trigger_mode="always_last",
                    show_progress="hidden", api_name="audience_read",
                    api_visibility="undocumented")  # callable, for the crowd benchmark
-        send.click(self.send, [pad, token], [sent, pad, prompt, token], api_name="send")
+        send.click(self.send, [pad, token], [sent, pad, prompt, token], api_name="send",
+                   api_visibility="undocumented")

@@ -49,7 +49,10 @@ class SpeakerPage:
     def wall_html(self) -> str:
         """The wall as the speaker sees it: every drawing, whatever the stage shows."""
         try:
-            return stage({**self.room.snapshot(), "view": "wall"})
+            snapshot = self.room.snapshot()
+            refused = (f'<p class="refused">{snapshot["refused"]} drawings refused as too many '
+                       "from one network</p>") if snapshot["refused"] else ""
+            return refused + stage({**snapshot, "view": "wall"})
         except StoreError as error:
             return f"<p>{refused('the wall', error)}</p>"
 
