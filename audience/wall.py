@@ -23,10 +23,11 @@ def audience_url(public_url: str, headers: dict) -> str:
 
 def invite(url: str) -> str:
     """A QR code (SVG, from segno) and the short URL, for the projector."""
-    qr = segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#111", light="#fff")
+    qr = segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#111", light="#fff",
+                                               omitsize=True)  # sized by the page
     short = urlsplit(url)
     return (f'<div class="invite">{qr}<p>Draw with us:<br><b>{html.escape(short.netloc)}'
-            f'{html.escape(short.path)}</b></p></div>')
+            f'<wbr>{html.escape(short.path)}</b></p></div>')  # a long address breaks at "/"
 
 
 def thumb(entry: dict) -> str:
@@ -54,7 +55,8 @@ def confusion(matrix: np.ndarray) -> str:
 
 def stage(snapshot: dict) -> str:
     """Room.snapshot() -> the stage's HTML for the speaker's view: the wall with its running
-    figures, a round's result, or the figures alone beside a large invitation."""
+    figures and the round's tally, a round's result (confusion matrix, most surprising
+    misses), or the figures alone beside a large invitation."""
     view, shown, matrix = snapshot.get("view", "wall"), snapshot["shown"], snapshot["matrix"]
     figures = [f'<span class="count">{snapshot["count"]}</span> drawings so far']
     if snapshot["paused"]:
@@ -62,8 +64,10 @@ def stage(snapshot: dict) -> str:
     if snapshot["collect"]:
         figures.append("collecting")
     parts = [f'<div class="figures">{" · ".join(figures)}</div>']
-    if shown and (snapshot["round"] or view == "result"):
+    if view == "result" and shown:
         parts.append(result(shown, matrix, snapshot["misses"], running=bool(snapshot["round"])))
+    elif snapshot["round"]:
+        parts.append(tally(shown, matrix, running=True))
     if view == "wall":
         drawings = "".join(thumb(d) for d in snapshot["drawings"])
         parts.append(f'<div class="wall">'
@@ -71,14 +75,20 @@ def stage(snapshot: dict) -> str:
     return f'<div class="stage view-{view}">{"".join(parts)}</div>'
 
 
-def result(shown: dict, matrix: np.ndarray, misses: list, running: bool) -> str:
-    """A round, its tally and its most surprising misses -> their HTML."""
+def tally(shown: dict, matrix: np.ndarray, running: bool) -> str:
+    """A round and its (10, 10) counts -> one line: what was asked, and the share read right."""
     asked = ("a random digit each" if shown["digit"] is None
              else f'everyone draws a {shown["digit"]}')
     total, right = int(matrix.sum()), int(np.trace(matrix))
     accuracy = f"{right / total:.0%} right ({right} of {total})" if total else "no drawings yet"
-    parts = [f'<div class="round"><b>{"Round" if running else "Last round"}: {asked}</b> · '
-             f'<span class="accuracy">{accuracy}</span></div>']
+    return (f'<div class="round"><b>{"Round" if running else "Last round"}: {asked}</b> · '
+            f'<span class="accuracy">{accuracy}</span></div>')
+
+
+def result(shown: dict, matrix: np.ndarray, misses: list, running: bool) -> str:
+    """A round, its tally, confusion matrix and most surprising misses -> their HTML."""
+    total = int(matrix.sum())
+    parts = [tally(shown, matrix, running)]
     if total:
         parts.append(confusion(matrix))
     if misses:

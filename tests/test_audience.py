@@ -272,7 +272,7 @@ def test_the_qr_code_points_at_the_public_url_or_the_host_the_stage_was_opened_o
                     "x-forwarded-proto": "https"}
     assert audience_url("", behind_nginx) == "https://talk.example.org/audience"
     shown = invite("https://talk.example.org/audience")
-    assert "<svg" in shown and "talk.example.org/audience" in shown
+    assert "<svg" in shown and "talk.example.org<wbr>/audience" in shown
     assert invite("https://a.example/audience") != invite("https://b.example/audience")
 
 
@@ -285,5 +285,9 @@ def test_the_wall_shows_thumbnails_figures_and_a_rounds_tally():
     shown = stage(room.snapshot())
     assert '<span class="count">3</span> drawings so far' in shown
     assert "everyone draws a 3" in shown and "67% right (2 of 3)" in shown
-    assert shown.count('class="drawing right"') == 2 and shown.count('class="drawing wrong"') == 2
+    assert shown.count('class="drawing right"') == 2 and shown.count('class="drawing wrong"') == 1
+    assert "Most surprising misses" not in shown  # during a round: the tally and the wall
+    room.control(KEY, "show", "result")
+    shown = stage(room.snapshot())
+    assert 'class="confusion"' in shown and "67% right (2 of 3)" in shown
     assert "Most surprising misses" in shown and "p(3) = 1%" in shown

@@ -195,10 +195,11 @@ def open_speaker(browser, app_url):
     return page
 
 
-def open_stage(browser, app_url):
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+def open_stage(browser, app_url, width: int = 1280, height: int = 800, theme: str = "light"):
+    page = browser.new_context(viewport={"width": width, "height": height},
+                               color_scheme=theme).new_page()
     page.set_default_timeout(60_000)
-    page.goto(app_url + "stage")
+    page.goto(app_url + "stage" + ("?__theme=dark" if theme == "dark" else ""))
     page.wait_for_selector("#invite svg")
     page.wait_for_selector("#wall .stage")
     return page
@@ -224,3 +225,77 @@ def test_drawings_reach_the_disk_only_while_the_speaker_collects(client):
     images, labels = load_corrections(folder)
     assert len(labels) >= 1 and 7 in labels
     client.predict(SPEAKER_KEY, "stop", "7", api_name="/control")
+
+
+# ---------------------------------------------------------------------------- the projector
+SCREENS = ((1920, 1080), (1280, 720))
+LAYOUT = """() => {  // what the room must read: each block's box, and whether the page scrolls
+  const box = e => { const r = e.getBoundingClientRect();
+                     return [r.left, r.top, r.right, r.bottom]; };
+  const inWall = f => { const shelf = f.closest('.wall, .misses');  // rows past its end: hidden
+                        return !shelf || box(f)[3] <= box(shelf)[3]; };
+  const blocks = [...document.querySelectorAll(
+      '#invite svg, #invite b, .stage .figures, .stage .round, .stage .confusion')]
+    .concat([...document.querySelectorAll('.stage figure')].filter(inWall));
+  return {boxes: blocks.map(box), scrolls: document.documentElement.scrollHeight > innerHeight
+            || document.documentElement.scrollWidth > innerWidth,
+          drawings: [...document.querySelectorAll('#wall .wall figure')].filter(inWall)
+            .map(f => [f.querySelector('img').getBoundingClientRect().height,
+                       parseFloat(getComputedStyle(f.querySelector('b')).fontSize)]),
+          qr: box(document.querySelector('#invite svg')),
+          address: parseFloat(getComputedStyle(document.querySelector('#invite b')).fontSize),
+          controls: [...document.querySelectorAll('input, textarea, select, button')]
+            .filter(e => e.offsetParent !== null).length};  // none the room can see
+}"""
+
+
+def laid_out(page, width: int, height: int) -> dict:
+    layout = page.evaluate(LAYOUT)
+    assert not layout["scrolls"] and layout["controls"] == 0
+    for k, (left, top, right, bottom) in enumerate(layout["boxes"]):
+        assert left >= 0 and top >= 0 and right <= width and bottom <= height, (k, left, bottom)
+        for other in layout["boxes"][k + 1:]:  # no two overlap (by more than a pixel)
+            across = min(right, other[2]) - max(left, other[0])
+            down = min(bottom, other[3]) - max(top, other[1])
+            assert across <= 1 or down <= 1, (k, layout["boxes"][k], other)
+    return layout
+
+
+def test_the_stage_fills_a_projector_and_nothing_overlaps(browser, app_url, client):
+    for action, value in (("stop", "random"), ("clear", "random"), ("show", "wall")):
+        client.predict(SPEAKER_KEY, action, value, api_name="/control")
+    for width, height in SCREENS:  # before a round: the QR code a third of the screen
+        stage = open_stage(browser, app_url, width, height)
+        screenshot(stage, f"stage-{height}p-before")
+        layout = laid_out(stage, width, height)
+        assert layout["qr"][3] - layout["qr"][1] >= height / 3
+        assert layout["address"] >= 48 * height / 1080
+        stage.context.close()
+    client.predict(SPEAKER_KEY, "start", "random", api_name="/control")
+    for k in range(3):  # three phones' networks, four phones each
+        phones = Client(app_url, verbose=False, headers={"X-Forwarded-For": f"192.0.2.{k + 1}"})
+        for _ in range(4):
+            phones.reset_session()
+            _, token = phones.predict(api_name="/prompt")
+            phones.predict(seven(), token, api_name="/send")
+    for width, height in SCREENS:  # during it: the tally and the wall, every drawing readable
+        for theme in ("light", "dark"):
+            stage = open_stage(browser, app_url, width, height, theme)
+            stage.wait_for_function("() => document.querySelectorAll('#wall .wall figure')"
+                                    ".length >= 12")
+            screenshot(stage, f"stage-{height}p-during-{theme}")
+            layout = laid_out(stage, width, height)
+            assert len(layout["drawings"]) >= 12
+            for side, text in layout["drawings"]:
+                assert side >= 96 * height / 1080 and text >= 24 * height / 1080
+            stage.context.close()
+    client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
+    client.predict(SPEAKER_KEY, "show", "result", api_name="/control")
+    for width, height in SCREENS:  # after it: the result, its matrix and misses
+        stage = open_stage(browser, app_url, width, height)
+        stage.wait_for_selector("#wall .confusion")
+        screenshot(stage, f"stage-{height}p-after")
+        laid_out(stage, width, height)
+        assert "Last round" in stage.locator("#wall").inner_text()
+        stage.context.close()
+    client.predict(SPEAKER_KEY, "show", "wall", api_name="/control")

@@ -24,8 +24,10 @@ class StagePage:
     def render(self, page: gr.Blocks) -> None:
         """Lay the page out inside `page` (its route, being built), and wire its events."""
         with gr.Row(equal_height=False):
-            invitation = gr.HTML(elem_id="invite", min_width=260, scale=1)
-            wall = gr.HTML(elem_id="wall", min_width=600, scale=3)
+            with gr.Column(scale=1, min_width=260):
+                invitation = gr.HTML(elem_id="invite")
+            with gr.Column(scale=3, min_width=600):
+                wall = gr.HTML(elem_id="wall")
         page.load(self.invitation, None, invitation, api_visibility="private")
         page.load(self.wall_html, None, wall, api_visibility="private")
         gr.Timer(REFRESH_SECONDS).tick(self.wall_html, None, wall, api_name="wall", queue=False,
