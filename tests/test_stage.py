@@ -228,7 +228,7 @@ def test_drawings_reach_the_disk_only_while_the_speaker_collects(client):
 
 
 # ---------------------------------------------------------------------------- the projector
-SCREENS = ((1920, 1080), (1280, 720))
+SCREENS = ((1920, 1080), (1280, 720), (1440, 900))  # projectors, and a 16:10 laptop
 LAYOUT = """() => {  // what the room must read: each block's box, and whether the page scrolls
   const box = e => { const r = e.getBoundingClientRect();
                      return [r.left, r.top, r.right, r.bottom]; };
