@@ -40,11 +40,11 @@ STAGE = StageSettings.from_env()
 CORRECTIONS = Path(os.environ.get("DIGITPAD_FEEDBACK_DIR", FEEDBACK_DIR))  # visitors' corrections
 logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")  # refusals: one line each
 
-try:  # load once, at start-up
-    classifier = Classifier()
-    samples = load_samples(classifier)
+try:  # load once, at start-up; an unreachable Redis is named before the model loads
     room = Room(open_store(STAGE.redis_url, STAGE.wall_size, STAGE.redis_tries),
                 STAGE.speaker_key, CORRECTIONS, STAGE.sends_per_address) if STAGE.enabled else None
+    classifier = Classifier()
+    samples = load_samples(classifier)
 except (ModelError, FileNotFoundError, StoreError) as error:
     sys.exit(f"error: {error}")
 

@@ -189,12 +189,17 @@ class Room:
             fixed = None if value == "random" else int(value)
             self.store.put("round", {"id": secrets.token_hex(6), "digit": fixed,
                                      "started": time.time()})
+            self.store.put("view", "wall")  # a round is drawn on the wall ...
             asked = "a random digit each" if fixed is None else f"everyone draws a {fixed}"
             return f"Round started: {asked}."
         if action == "stop":
-            self.store.put("last_round", self.store.get("round") or self.store.get("last_round"))
+            running = self.store.get("round")
+            if running is None:
+                return "No round was running."
+            self.store.put("last_round", running)
             self.store.put("round", None)
-            return "Round stopped."
+            self.store.put("view", "result")  # ... and ends on its result
+            return "Round stopped: the stage shows its result."
         if action == "pause":
             _, count = self.store.wall()
             self.store.put("paused_at", count)
@@ -238,8 +243,12 @@ class Room:
         return {"drawings": drawings, "count": count, "round": current, "shown": shown,
                 "matrix": matrix,
                 "misses": misses, "paused": paused_at is not None, "collect": self.collecting(),
-                "view": self.store.get("view", VIEWS[0]),
+                "view": self.view(),
                 "refused": self.store.counter("refused")}
+
+    def view(self) -> str:
+        """What the stage shows now: one of VIEWS."""
+        return self.store.get("view", VIEWS[0])
 
     def _limit(self, kind: str, session: str, per_second: int) -> None:
         if not self.store.allow(kind, session, per_second):

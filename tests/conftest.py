@@ -62,7 +62,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 TOP = '#prediction [data-testid="label-output-value"]'
-SETTLE = 700  # ms without a change of the label: the reading is final
+SETTLE = 500  # ms without a change of the label: the reading is final
 WATCH = """() => {  // when each stroke ended, and when the label changed (page clock, ms)
   window.ups = []; window.changes = [];
   document.addEventListener('pointerup', () => ups.push(performance.now()), true);

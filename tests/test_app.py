@@ -39,8 +39,10 @@ def save(tmp_path, name, array) -> str:
 
 def test_public_endpoints_are_the_named_ones(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/classify", "/read_number", "/read_ink", "/sample",
-                              "/prompt", "/send", "/control", "/wall"}  # (audience mode is on)
+    # audience mode is on: /prompt and /send are callable but unlisted (the tests of audience
+    # mode call them), so a phone's browser keeps no run history of them
+    assert set(endpoints) == {"/classify", "/read_number", "/read_ink", "/sample", "/control",
+                              "/wall"}
 
 
 @pytest.mark.parametrize("digit", [0, 3, 7, 9])

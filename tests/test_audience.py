@@ -178,9 +178,8 @@ def test_the_stage_shows_the_view_the_speaker_chose(store):
     room.control(KEY, "start", "5")
     room.send("a", room.prompt("a").token, reading(5))
     assert "everyone draws a 5" in stage(room.snapshot()) and "figure" in stage(room.snapshot())
-    room.control(KEY, "stop")
-    room.control(KEY, "show", "result")  # after the round: its result, not the drawings
-    shown = stage(room.snapshot())
+    assert room.control(KEY, "stop") == "Round stopped: the stage shows its result."
+    shown = stage(room.snapshot())  # after the round: its result, not the drawings
     assert "Last round: everyone draws a 5" in shown and "100% right (1 of 1)" in shown
     assert 'class="wall"' not in shown
     room.control(KEY, "show", "invite")  # the QR code alone: the count, nothing else
@@ -190,6 +189,10 @@ def test_the_stage_shows_the_view_the_speaker_chose(store):
         room.control(KEY, "show", "confetti")
     room.control(KEY, "show", "wall")
     assert 'class="wall"' in stage(room.snapshot())
+    room.control(KEY, "show", "invite")
+    room.control(KEY, "start", "6")  # a round is drawn on the wall
+    assert room.view() == "wall" and room.control(KEY, "stop") != room.control(KEY, "stop")
+    assert room.view() == "result"  # stopping twice: "No round was running." the second time
 
 
 def test_fresh_sessions_from_one_address_are_limited_too(store):

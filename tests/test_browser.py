@@ -108,12 +108,12 @@ def test_drawings_of_every_style_are_read_as_the_pen_lifts(page, requests_seen, 
 
 
 def test_a_large_digit_drawn_slowly_is_still_one_small_message(page, requests_seen):
-    start, spacing = len(requests_seen), 1 if FULL else 2
+    start, spacing = len(requests_seen), 1 if FULL else 3
     for stroke in place(STYLES[8][1], Pose(height=720, x=400, y=400)):  # one long stroke
         screen = to_screen(page, stroke.tolist())
         page.mouse.move(*screen[0])
         page.mouse.down()
-        for (x0, y0), (x, y) in zip(screen, screen[1:]):  # a mouse event every pixel or two
+        for (x0, y0), (x, y) in zip(screen, screen[1:]):  # a mouse event every 1 or 3 px
             page.mouse.move(x, y, steps=max(1, round(np.hypot(x - x0, y - y0) / spacing)))
         page.mouse.up()
     assert settle(page) == "8"

@@ -42,6 +42,13 @@ class SpeakerPage:
         except (RoomError, StoreError) as error:
             return f"**Refused:** {refused('a speaker action', error)}"
 
+    def view(self):
+        """-> the view the stage shows now, for the page's choice of it."""
+        try:
+            return self.room.view()
+        except StoreError:
+            return gr.skip()
+
     def remove(self, key: str, event: gr.EventData) -> str:
         """A drawing tapped on the speaker's wall -> taken off every stage."""
         return self.act(key, "remove", str(getattr(event, "seq", "")))
@@ -79,9 +86,9 @@ class SpeakerPage:
                            js_on_load=(ASSETS / "speakerwall.js").read_text())
         for trigger in (unlock.click, typed.submit):
             trigger(self.unlock, typed, [key, controls, said], api_visibility="private")
-        for action, button in buttons.items():
-            button.click(lambda k, d, a=action: self.act(k, a, d), [key, asked], said,
-                         api_visibility="private")
+        for action, button in buttons.items():  # a round's start and stop change the view too
+            button.click(lambda k, d, a=action: (self.act(k, a, d), self.view()), [key, asked],
+                         [said, view], api_visibility="private")
         view.input(lambda k, v: self.act(k, "show", v), [key, view], said,
                    api_visibility="private")
         wall.pick(self.remove, key, said, api_visibility="private")
