@@ -196,20 +196,23 @@ def test_the_stage_shows_the_view_the_speaker_chose(store):
 
 
 def test_fresh_sessions_from_one_address_are_limited_too(store):
-    while time.time() % 60 > 55:  # the window is a minute: not across its end
-        time.sleep(0.5)
-    room = Room(store, KEY, sends_per_address=5)
-    sent, refusals = 0, []
-    for k in range(8):  # a script opening a fresh session for every drawing
-        try:
-            room.send(f"fresh{k}", room.prompt(f"fresh{k}").token, reading(1), "203.0.113.7")
-            sent += 1
-        except RoomError as error:
-            refusals.append(str(error))
+    for attempt in range(2):  # the limit is per minute: a try across a minute's end is redone
+        minute = time.time() // 60
+        room = Room(store, KEY, sends_per_address=5)
+        sent, refusals, counted = 0, [], store.counter("refused")
+        for k in range(8):  # a script opening a fresh session for every drawing
+            session, address = f"fresh{attempt}-{k}", f"203.0.113.{7 + attempt}"
+            try:
+                room.send(session, room.prompt(session).token, reading(1), address)
+                sent += 1
+            except RoomError as error:
+                refusals.append(str(error))
+        if time.time() // 60 == minute:
+            break
     assert sent == 5 and len(refusals) == 3
     assert refusals[0] == ("Too many drawings from your network: at most 5 a minute. Wait a "
                            "little and send again.")
-    assert room.snapshot()["refused"] == 3  # the speaker sees it
+    assert room.snapshot()["refused"] - counted == 3  # the speaker sees it
     room.send("next door", room.prompt("next door").token, reading(2), "203.0.113.8")
     assert len(room.snapshot()["drawings"]) == 5  # the wall keeps its latest 5: ours, then 2
 

@@ -89,18 +89,21 @@ def prompt_of(page) -> str:
 
 
 def test_fresh_sessions_from_one_address_cannot_flood_the_wall(app_url):
-    while time.time() % 60 > 50:  # the window is a minute: not across its end
-        time.sleep(0.5)
-    prankster = Client(app_url, verbose=False, headers={"X-Forwarded-For": "198.51.100.23"})
-    sent, refusals = 0, []
-    for _ in range(SENDS_PER_ADDRESS + 3):  # a new session for every drawing: sessions are free
-        prankster.reset_session()
-        _, token = prankster.predict(api_name="/prompt")
-        try:
-            prankster.predict(seven(), token, api_name="/send")
-            sent += 1
-        except Exception as error:
-            refusals.append(str(error))
+    for attempt in range(2):  # the limit is per minute: a try across a minute's end is redone
+        minute = time.time() // 60
+        prankster = Client(app_url, verbose=False,
+                           headers={"X-Forwarded-For": f"198.51.100.{23 + attempt}"})
+        sent, refusals = 0, []
+        for _ in range(SENDS_PER_ADDRESS + 3):  # a new session per drawing: sessions are free
+            prankster.reset_session()
+            _, token = prankster.predict(api_name="/prompt")
+            try:
+                prankster.predict(seven(), token, api_name="/send")
+                sent += 1
+            except Exception as error:
+                refusals.append(str(error))
+        if time.time() // 60 == minute:
+            break
     assert sent == SENDS_PER_ADDRESS and len(refusals) == 3
     assert all("Too many drawings from your network" in r for r in refusals)
     neighbour = Client(app_url, verbose=False)  # another address still sends
