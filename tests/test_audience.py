@@ -15,6 +15,7 @@ from audience.wall import audience_url, invite, stage
 from bench.servers import free_port, start_redis
 from model.reading import BLANK, DigitReading
 from model.spec import ROOT
+from ui.speaker import SpeakerPage
 
 KEY = "sesame"
 
@@ -249,10 +250,12 @@ def test_an_unreachable_redis_is_retried_then_named():
     try:
         store = RedisStore(url, wall_size=5)
         assert store.wall() == ([], 0)
+        speaker = SpeakerPage(Room(store, KEY))
         servers[0].terminate()
         servers[0].wait()
         with pytest.raises(StoreError, match="unreachable right now"):
             store.wall()  # lost while serving: a clear error, not a traceback
+        assert "unreachable right now" in speaker.wall_html()  # the speaker's page says so
     finally:
         later.join()
         for server in servers:

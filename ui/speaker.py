@@ -32,7 +32,7 @@ class SpeakerPage:
         try:
             self.room.unlock(key)
         except RoomError as error:
-            return "", gr.update(visible=False), f"**Refused:** {error}"
+            return "", gr.update(visible=False), f"**Refused:** {refused('the speaker', error)}"
         return key, gr.update(visible=True), "Unlocked: these controls act on the room."
 
     def act(self, key: str, action: str, value: str = "random") -> str:
@@ -57,9 +57,9 @@ class SpeakerPage:
         """The wall as the speaker sees it: every drawing, whatever the stage shows."""
         try:
             snapshot = self.room.snapshot()
-            refused = (f'<p class="refused">{snapshot["refused"]} drawings refused as too many '
-                       "from one network</p>") if snapshot["refused"] else ""
-            return refused + stage({**snapshot, "view": "wall"})
+            count = (f'<p class="refused">{snapshot["refused"]} drawings refused as too many '
+                     "from one network</p>") if snapshot["refused"] else ""
+            return count + stage({**snapshot, "view": "wall"})
         except StoreError as error:
             return f"<p>{refused('the wall', error)}</p>"
 
