@@ -25,10 +25,10 @@ import gradio as gr
 
 from audience.room import Room, StageSettings, StoreError
 from audience.store import open_store
-from model.classifier import Classifier
+from audience.teaching import Teacher, first_version
 from model.errors import ModelError
 from model.feedback import FEEDBACK_DIR
-from model.samples import load_samples
+from model.versions import SHIPPED, Served, Versions
 from ui.api import Api
 from ui.audience import AudiencePage
 from ui.common import ASSETS
@@ -41,21 +41,24 @@ CORRECTIONS = Path(os.environ.get("DIGITPAD_FEEDBACK_DIR", FEEDBACK_DIR))  # vis
 logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")  # refusals: one line each
 
 try:  # load once, at start-up; an unreachable Redis is named before the model loads
-    room = Room(open_store(STAGE.redis_url, STAGE.wall_size, STAGE.redis_tries),
-                STAGE.speaker_key, CORRECTIONS, STAGE.sends_per_address) if STAGE.enabled else None
-    classifier = Classifier()
-    samples = load_samples(classifier)
+    store = open_store(STAGE.redis_url, STAGE.wall_size, STAGE.redis_tries) if STAGE.enabled \
+        else None
+    versions = Versions(STAGE.taught_dir)  # the room's taught versions, served in audience mode
+    served = Served(versions, first_version(store, versions, STAGE.serve) if store else SHIPPED)
+    teacher = Teacher(store, served, STAGE.teach_epochs, STAGE.teach_rehearse) if store else None
+    room = Room(store, STAGE.speaker_key, CORRECTIONS, STAGE.sends_per_address,
+                teacher) if store else None
 except (ModelError, FileNotFoundError, StoreError) as error:
     sys.exit(f"error: {error}")
 
 with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
                analytics_enabled=False) as demo:  # a talk may have no internet
-    DrawPage(classifier, samples, CORRECTIONS).render()
-    Api(classifier, samples).render()
+    DrawPage(served, CORRECTIONS).render()
+    Api(served).render()
 
 if STAGE.enabled:
     with demo.route("Audience", "/audience", show_in_navbar=False) as audience_page:
-        AudiencePage(classifier, room).render(audience_page)
+        AudiencePage(served, room).render(audience_page)
     with demo.route("Stage", "/stage", show_in_navbar=False) as stage_page:
         StagePage(room, STAGE.public_url).render(stage_page)
     with demo.route("Speaker", "/speaker", show_in_navbar=False) as speaker_page:
@@ -70,5 +73,7 @@ LAUNCH = dict(max_file_size="10mb", css=(ASSETS / "app.css").read_text(),  # tes
 if __name__ == "__main__":
     if STAGE.enabled:
         print(f"Audience mode: the stage is at /stage, the audience draws at /audience, the "
-              f"speaker runs it at /speaker. Speaker key: {room.speaker_key}", flush=True)
+              f"speaker runs it at /speaker. Speaker key: {room.speaker_key}. Serving "
+              f"{served.now.version}.", flush=True)
+        teacher.follow()  # serve what the room teaches, as the other replicas do
     demo.launch(**LAUNCH)

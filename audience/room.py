@@ -18,11 +18,13 @@ import numpy as np
 from PIL import Image
 
 from audience.store import CONNECT_TRIES, StoreError
+from audience.teaching import TEACH_SECONDS
 from model.errors import FeedbackError
 from model.feedback import save_correction
 from model.ink import strokes_to_json
 from model.reading import DigitReading, Drawing
 from model.spec import CLASSES, NUM_CLASSES
+from model.versions import MIN_LESSONS, TAUGHT_DIR
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
 SENDS_PER_ADDRESS = 120  # per network address and minute: phones behind one router share one
@@ -49,6 +51,14 @@ class StageSettings:
                                   "router share one)", SENDS_PER_ADDRESS)
     redis_tries: int = _env("DIGITPAD_REDIS_TRIES", "tries to reach Redis at start-up, waiting "
                             "1, 2, 3 ... s between", CONNECT_TRIES)
+    taught_dir: str = _env("DIGITPAD_TAUGHT_DIR", "the folder of the model versions teaching "
+                           "keeps (replicas share one)", str(TAUGHT_DIR))
+    serve: str = _env("DIGITPAD_SERVE", "what a start serves: newest (the newest version "
+                      "kept, or the one the replicas serve) or shipped", "newest")
+    teach_epochs: int = _env("DIGITPAD_TEACH_EPOCHS", "epochs a teaching trains", 3)
+    teach_rehearse: int = _env("DIGITPAD_TEACH_REHEARSE", "TRAIN images a teaching rehearses "
+                               "beside the room's drawings, so the network does not forget",
+                               1000)
 
     @classmethod
     def from_env(cls, env=os.environ) -> "StageSettings":
@@ -86,8 +96,8 @@ def thumbnail(image: np.ndarray) -> str:
 
 
 ACTIONS = ("start", "stop", "pause", "resume", "clear", "collect", "stop-collecting", "remove",
-           "show")
-VIEWS = ("wall", "result", "invite")  # what the stage shows: drawings, a round's result, the QR
+           "show", "teach", "rollback")
+VIEWS = ("wall", "result", "invite", "teach")  # drawings, a round's result, the QR, teaching
 RENAMED = {"keep": "stop-collecting"}  # old action names, answered with the new one
 
 
@@ -95,11 +105,12 @@ class Room:
     """The audience's shared state, and every rule about who may change it."""
 
     def __init__(self, store, speaker_key: str = "", corrections=None,
-                 sends_per_address: int = SENDS_PER_ADDRESS):
+                 sends_per_address: int = SENDS_PER_ADDRESS, teacher=None):
         """`speaker_key`: the one to use; without it, the replicas' first random one.
         `corrections`: the folder a round's drawings are collected into, when asked.
-        `sends_per_address`: drawings a minute one network address may send."""
-        self.store, self.corrections = store, corrections
+        `sends_per_address`: drawings a minute one network address may send.
+        `teacher`: an `audience.teaching.Teacher`, if the room may teach the network."""
+        self.store, self.corrections, self.teacher = store, corrections, teacher
         self.sends_per_address = sends_per_address
         self.speaker_key = store.shared_key(speaker_key or secrets.token_urlsafe(9),
                                             replace=bool(speaker_key))
@@ -187,8 +198,9 @@ class Room:
             if value != "random" and str(value) not in CLASSES:
                 raise RoomError("A round asks for one digit, 0 to 9, or a random one each.")
             fixed = None if value == "random" else int(value)
-            self.store.put("round", {"id": secrets.token_hex(6), "digit": fixed,
-                                     "started": time.time()})
+            started = {"id": secrets.token_hex(6), "digit": fixed, "started": time.time()}
+            self.store.put("round", started)
+            self.store.put("untaught", [*self.store.get("untaught", []), started["id"]])
             self.store.put("view", "wall")  # a round is drawn on the wall ...
             asked = "a random digit each" if fixed is None else f"everyone draws a {fixed}"
             return f"Round started: {asked}."
@@ -223,7 +235,48 @@ class Room:
                 raise RoomError(f"The stage shows one of {', '.join(VIEWS)}.")
             self.store.put("view", value)
             return f"The stage shows the {value}."
+        if action in ("teach", "rollback"):
+            return self._teach(value) if action == "teach" else self._rollback()
         raise RoomError(f"Unknown action {action!r}: one of {', '.join(ACTIONS)}.")
+
+    def _teach(self, value: str) -> str:
+        """Teach the network the last round's drawings (`value` "all": every round's since the
+        last teaching) in the background -> what happened."""
+        if self.teacher is None:
+            raise RoomError("Teaching is off in this app: nothing was changed.")
+        if not self.store.claim("teaching", TEACH_SECONDS):
+            raise RoomError("The network is already learning: wait until it has finished.")
+        try:
+            last = self.store.get("round") or self.store.get("last_round")
+            rounds = (self.store.get("untaught", []) if value == "all"
+                      else [last["id"]] if last else [])
+            lessons = self.store.lessons(rounds)
+            if len(lessons) < MIN_LESSONS:
+                which = ("the rounds since the last teaching" if value == "all"
+                         else "the last round")
+                raise RoomError(f"Teaching needs at least {MIN_LESSONS} drawings of a digit "
+                                f"asked for; {which} gave {len(lessons)}. Run a round first.")
+            version = self.teacher.start(lessons, rounds)
+        except BaseException as error:
+            self.store.release("teaching")  # the slot is held only by a teaching that runs
+            if isinstance(error, OSError):  # the taught folder: full, or not writable
+                raise RoomError(f"Teaching could not start ({error}).") from None
+            raise
+        self.store.put("view", "teach")
+        return f"Teaching {version} on {len(lessons)} drawings: the stage shows its progress."
+
+    def _rollback(self) -> str:
+        """Serve the previous version again -> what happened."""
+        if self.teacher is None:
+            raise RoomError("Teaching is off in this app: nothing was changed.")
+        if not self.store.claim("teaching", TEACH_SECONDS):
+            raise RoomError("The network is learning: roll back when it has finished.")
+        try:
+            return self.teacher.rollback()
+        except OSError as error:  # the version's folder is gone, or not writable
+            raise RoomError(f"Could not roll back ({error}): nothing was changed.") from None
+        finally:
+            self.store.release("teaching")
 
     # ------------------------------------------------------------------------ the stage
     def snapshot(self) -> dict:
@@ -244,7 +297,8 @@ class Room:
                 "matrix": matrix,
                 "misses": misses, "paused": paused_at is not None, "collect": self.collecting(),
                 "view": self.view(),
-                "refused": self.store.counter("refused")}
+                "refused": self.store.counter("refused"),
+                "teaching": self.store.get("teaching"), "model": self.store.get("model")}
 
     def view(self) -> str:
         """What the stage shows now: one of VIEWS."""

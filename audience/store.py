@@ -2,7 +2,8 @@
 
 Both stores keep the same few things, each changed by one atomic step:
 - the wall: a ring buffer of the latest drawings (dicts, JSON-safe), newest first, and a count;
-- per round: its confusion counts and its most surprising misses;
+- per round: its confusion counts, its most surprising misses, and its drawings with the
+  digit asked for (what teaching learns from);
 - settings: the round, whether the wall is paused, whether drawings are collected;
 - prompts handed out (one-use tokens) and per-session request counts for rate limiting.
 """
@@ -21,6 +22,8 @@ from redis.retry import Retry
 MISSES_KEPT = 6  # per round: the lowest probabilities given to the digit that was asked for
 MAX_PROMPTS = 20_000  # prompts kept in memory at most (the oldest are dropped)
 PROMPT_SECONDS = 3600  # a prompt not answered within this is forgotten
+LESSONS_KEPT = 5000  # per round: drawings kept to teach from, at most
+LESSONS_SECONDS = 24 * 3600  # a round's drawings are forgotten a day after its last one
 CONNECT_TRIES = 5  # at start-up, before giving up on Redis (waiting 1, 2, 3 ... s between)
 
 
@@ -51,6 +54,8 @@ class MemoryStore:
         self.lock = threading.Lock()
         self.drawings, self.count = [], 0
         self.confusion, self.misses = {}, {}  # round id -> {"asked,read": n}, [(p, entry)]
+        self.kept = {}  # round id -> {seq: {"thumb", "asked"}}: drawings to teach from
+        self.claims = {}  # name -> expiry
         self.settings = {}
         self.prompts = OrderedDict()  # token -> (expiry, prompt)
         self.windows = {}  # "kind:who" -> (window, requests in that window)
@@ -125,6 +130,9 @@ class MemoryStore:
                     misses.append((entry["p_asked"], entry["seq"], entry))
                     misses.sort(key=lambda m: m[:2])
                     del misses[MISSES_KEPT:]
+                lessons = self.kept.setdefault(entry["round"], {})
+                if entry["asked"] is not None and len(lessons) < LESSONS_KEPT:
+                    lessons[entry["seq"]] = lesson(entry)
             return self.count
 
     def wall(self) -> tuple[list[dict], int]:
@@ -137,6 +145,23 @@ class MemoryStore:
         with self.lock:
             return (dict(self.confusion.get(round_id, {})),
                     [m[2] for m in self.misses.get(round_id, [])])
+
+    def lessons(self, round_ids: list[str]) -> list[dict]:
+        """-> the drawings of these rounds that asked for a digit: {"thumb", "asked"} each."""
+        with self.lock:
+            return [d for r in round_ids for d in self.kept.get(r, {}).values()]
+
+    def claim(self, name: str, seconds: int) -> bool:
+        """Take the one-holder claim `name` for at most `seconds` -> whether it was free."""
+        with self.lock:
+            if self.claims.get(name, 0) > time.time():
+                return False
+            self.claims[name] = time.time() + seconds
+            return True
+
+    def release(self, name: str) -> None:
+        with self.lock:
+            self.claims.pop(name, None)
 
     def clear_wall(self) -> None:
         with self.lock:
@@ -158,6 +183,7 @@ class MemoryStore:
                     del tally[cell]
                 misses = self.misses.get(entry["round"], [])
                 misses[:] = [m for m in misses if m[1] != seq]
+                self.kept.get(entry["round"], {}).pop(seq, None)
             return entry
 
 
@@ -239,6 +265,10 @@ class RedisStore:
                 misses = f"{self.p}misses:{entry['round']}"
                 pipe.zadd(misses, {json.dumps(entry): entry["p_asked"]})
                 pipe.zremrangebyrank(misses, MISSES_KEPT, -1)
+            if entry["asked"] is not None:
+                lessons = f"{self.p}lessons:{entry['round']}"
+                pipe.hset(lessons, str(seq), json.dumps(lesson(entry)))
+                pipe.expire(lessons, LESSONS_SECONDS)
         pipe.execute()
         return seq
 
@@ -253,6 +283,21 @@ class RedisStore:
         confusion, misses = (self.redis.pipeline().hgetall(f"{self.p}confusion:{round_id}")
                              .zrange(f"{self.p}misses:{round_id}", 0, -1).execute())
         return ({k: int(v) for k, v in confusion.items()}, [json.loads(m) for m in misses])
+
+    @reachable
+    def lessons(self, round_ids: list[str]) -> list[dict]:
+        pipe = self.redis.pipeline()
+        for r in round_ids:
+            pipe.hvals(f"{self.p}lessons:{r}")
+        return [json.loads(d) for values in pipe.execute() for d in values[:LESSONS_KEPT]]
+
+    @reachable
+    def claim(self, name: str, seconds: int) -> bool:
+        return bool(self.redis.set(f"{self.p}claim:{name}", "1", nx=True, ex=seconds))
+
+    @reachable
+    def release(self, name: str) -> None:
+        self.redis.delete(f"{self.p}claim:{name}")
 
     @reachable
     def clear_wall(self) -> None:
@@ -271,10 +316,16 @@ class RedisStore:
             confusion = f"{self.p}confusion:{entry['round']}"
             cell = f"{entry['asked']},{entry['digit']}"
             pipe.hincrby(confusion, cell, -1).zrem(f"{self.p}misses:{entry['round']}", raw)
+            pipe.hdel(f"{self.p}lessons:{entry['round']}", str(seq))
         removed, *left = pipe.execute()
         if left and left[0] <= 0:
             self.redis.hdel(confusion, cell)
         return entry if removed else None
+
+
+def lesson(entry: dict) -> dict:
+    """What teaching needs of a wall's entry: its 28x28 thumbnail and the digit asked for."""
+    return {"thumb": entry["thumb"], "asked": entry["asked"]}
 
 
 def open_store(redis_url: str, wall_size: int, tries: int = CONNECT_TRIES):

@@ -68,6 +68,8 @@ def stage(snapshot: dict) -> str:
         parts.append(result(shown, matrix, snapshot["misses"], running=bool(snapshot["round"])))
     elif snapshot["round"]:
         parts.append(tally(shown, matrix, running=True))
+    if view == "teach":
+        parts.append(teaching(snapshot.get("teaching"), snapshot.get("model")))
     if view == "wall":
         drawings = "".join(thumb(d) for d in snapshot["drawings"])
         parts.append(f'<div class="wall">'
@@ -96,3 +98,31 @@ def result(shown: dict, matrix: np.ndarray, misses: list, running: bool) -> str:
             thumb(m) + f'<small>p({m["asked"]}) = {m["p_asked"]:.0%}</small>' for m in misses)
         parts.append(f'<div class="misses"><b>Most surprising misses</b>{shown_misses}</div>')
     return "".join(parts)
+
+
+def teaching(state: dict | None, model: str | None) -> str:
+    """The teaching's state (`audience.teaching`) and the version served -> what the room sees:
+    a progress bar while the network learns, then what it learnt, or why nothing changed."""
+    status = (state or {}).get("status")
+    serving = f'<p class="serving">Serving {html.escape(model or "the shipped model")}</p>'
+    if status in ("starting", "learning", "progress", "saving"):
+        done = float(state.get("done", 0))
+        step = ("Saving the new version" if status == "saving" else
+                f'Epoch {state["epoch"]} of {state["epochs"]}' if "epoch" in state else
+                "Getting ready")
+        return (f'<div class="teaching"><h2>Learning from your {state["drawings"]} drawings'
+                f'</h2><progress max="1" value="{done:.3f}" aria-label="Learning">{done:.0%}'
+                f"</progress><p>{step} · {done:.0%}</p>{serving}</div>")
+    if status == "kept":
+        before, after = (state[k]["held_right"] / state["held_out"] for k in ("before", "after"))
+        return (f'<div class="teaching"><h2>Learnt from {state["learnt"]} of your drawings'
+                f'</h2><p class="gain">{before:.0%} → {after:.0%} on {state["held_out"]} it '
+                f"never saw</p>{serving}</div>")
+    if status == "rolled-back":
+        return (f'<div class="teaching"><h2>Rolled back to {html.escape(state["version"])}'
+                f"</h2>{serving}</div>")
+    if status in ("refused", "failed"):
+        title = "Nothing learnt" if status == "refused" else "Teaching failed"
+        return (f'<div class="teaching"><h2>{title}</h2><p>{html.escape(state["why"])}</p>'
+                f"{serving}</div>")
+    return f'<div class="teaching"><h2>Nothing taught yet</h2>{serving}</div>'

@@ -6,6 +6,7 @@ import tempfile
 
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="digitpad-keras-")
 os.environ["DIGITPAD_FEEDBACK_DIR"] = tempfile.mkdtemp(prefix="digitpad-feedback-")  # the app's
+os.environ["DIGITPAD_TAUGHT_DIR"] = tempfile.mkdtemp(prefix="digitpad-taught-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["DIGITPAD_STAGE"] = "1"  # the tests' app has audience mode on, with a known key
 os.environ["DIGITPAD_SPEAKER_KEY"] = SPEAKER_KEY = "test-speaker-key"

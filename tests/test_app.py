@@ -41,8 +41,8 @@ def test_public_endpoints_are_the_named_ones(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     # audience mode is on: /prompt and /send are callable but unlisted (the tests of audience
     # mode call them), so a phone's browser keeps no run history of them
-    assert set(endpoints) == {"/classify", "/read_number", "/read_ink", "/sample", "/control",
-                              "/wall"}
+    assert set(endpoints) == {"/classify", "/read_number", "/read_ink", "/sample", "/model",
+                              "/control", "/wall"}
 
 
 @pytest.mark.parametrize("digit", [0, 3, 7, 9])
@@ -171,9 +171,9 @@ def test_a_refused_input_is_one_line_in_the_servers_log_not_a_traceback(client, 
 
 
 def test_a_correction_stores_the_pads_own_drawing(app_url, tmp_path):
-    import app  # its classifier and samples, as the page has them
+    import app  # its served model, as the page has it
 
-    page = DrawPage(app.classifier, app.samples, tmp_path)
+    page = DrawPage(app.served, tmp_path)
     strokes = strokes_of(7, Pose(height=500, x=400, y=420, brush=BRUSH_WIDTH))
     assert "Saved as a **1**" in page.correct(strokes_to_json(strokes), "1")
     images, labels = load_corrections(tmp_path)

@@ -102,7 +102,7 @@ def test_finetuning_on_corrections_reports_before_and_after(tmp_path, classifier
     assert summary["corrections"] == 10 and summary["held_out"] == 2
     assert 25 <= summary["validation"] <= 35  # a tenth of each digit's of --limit 300
     for when in ("before", "after"):
-        assert set(summary[when]) == {"validation_right", "feedback_right"}  # TEST: not here
+        assert set(summary[when]) == {"validation_right", "held_right"}  # TEST: not here
         assert 0.9 * summary["validation"] <= summary[when]["validation_right"]
     metadata = json.loads((model / "metadata.json").read_text())
     if summary["exported"]:

@@ -3,10 +3,11 @@
 A quarter of the corrections is held out to measure, and so is a validation part of TRAIN;
 the rest of the corrections is mixed into the rest of TRAIN (repeated so it makes about a
 tenth of it) and the model trains a few epochs at a low learning rate. The new model is
-exported only if it reads at least as many of the validation digits and held-out corrections
-as the current one did (the original networks trained on most of that validation part, so it
-guards against forgetting rather than measuring). TEST is read once, by the exported model,
-as training does: it takes no part in the decision.
+exported only if it reads at least as many of the validation digits, and at least as many of
+the held-out corrections, as the current one did (the original networks trained on most of
+that validation part, so it guards against forgetting rather than measuring). TEST is read
+once, by the exported model, as training does: it takes no part in the decision.
+`training.teach` uses the same steps on a room's drawings.
 """
 
 import json
@@ -22,6 +23,37 @@ FEEDBACK_SHARE = 0.1  # corrections make about this share of the fine-tuning dat
 LEARNING_RATE = 1e-4
 
 
+def fine_tune(model, pipeline, config, rehearsal, validation, lessons, held,
+              callbacks=()) -> dict:
+    """Train `model` (compiled here) `config.epochs` epochs on `rehearsal` (TRAIN's images and
+    labels) with `lessons` mixed in, scoring it on `validation` and `held` before and after
+    -> {"before", "after", "kept", "history"}; kept: neither score went down."""
+    import keras
+
+    def score() -> dict:
+        return {"validation_right": _right(model, *validation), "held_right": _right(model, *held)}
+
+    before = score()
+    repeat = max(1, round(FEEDBACK_SHARE * len(rehearsal[1]) / len(lessons[1])))
+    x = np.concatenate([rehearsal[0], np.repeat(lessons[0], repeat, axis=0)])
+    y = np.concatenate([rehearsal[1], np.repeat(lessons[1], repeat)])
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(pipeline(x, y, config, training=True), epochs=config.epochs,
+                        callbacks=list(callbacks), verbose=0 if callbacks else 1)
+    after = score()
+    return {"before": before, "after": after, "history": history.history,
+            "kept": all(after[k] >= before[k] for k in before)}
+
+
+def split_held(count: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` items -> (indices held out to measure: `share` of them, at least 2, chosen at
+    random; the rest, to learn from)."""
+    order = np.random.default_rng(seed).permutation(count)
+    size = max(2, round(count * share))
+    return order[:size], order[size:]
+
+
 def finetune(config, load, pipeline, export) -> dict:
     """Fine-tune `config.out`'s model on `config.feedback`; `load`, `pipeline` and `export`
     are training.train's own stages -> the summary (with `exported` True or False)."""
@@ -33,38 +65,25 @@ def finetune(config, load, pipeline, export) -> dict:
     if len(labels) < MIN_CORRECTIONS:
         raise DatasetError(f"{config.feedback} holds {len(labels)} usable corrections; "
                            f"fine-tuning needs at least {MIN_CORRECTIONS}.")
-    order = np.random.default_rng(config.seed).permutation(len(labels))
-    held, tune = order[: max(2, len(order) // 4)], order[max(2, len(order) // 4):]
+    held, tune = split_held(len(labels), 0.25, config.seed)
     seed_everything(config.seed)
     model = keras.models.load_model(config.out / KERAS_FILE)
     (x_train, y_train), (x_test, y_test) = load(config)
-    (x_train, y_train), (x_val, y_val) = validation_split(x_train, y_train,
-                                                          config.validation_fraction, config.seed)
-
-    def score() -> dict:
-        return {"validation_right": _right(model, x_val, y_val),
-                "feedback_right": _right(model, images[held], labels[held])}
-
-    before = score()
-    repeat = max(1, round(FEEDBACK_SHARE * len(y_train) / len(tune)))
-    x = np.concatenate([x_train, np.repeat(images[tune], repeat, axis=0)])
-    y = np.concatenate([y_train, np.repeat(labels[tune], repeat)])
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(pipeline(x, y, config, training=True), epochs=config.epochs, verbose=1)
-    after = score()
-    summary = {"corrections": len(labels), "held_out": len(held), "validation": len(y_val),
-               "before": before, "after": after,
-               "exported": sum(after.values()) >= sum(before.values())}
+    rehearsal, validation = validation_split(x_train, y_train, config.validation_fraction,
+                                             config.seed)
+    result = fine_tune(model, pipeline, config, rehearsal, validation,
+                       (images[tune], labels[tune]), (images[held], labels[held]))
+    summary = {"corrections": len(labels), "held_out": len(held), "validation": len(validation[1]),
+               "before": result["before"], "after": result["after"], "exported": result["kept"]}
     if summary["exported"]:
         probabilities = model.predict(x_test, verbose=0)
         summary["test_accuracy"] = round(float((probabilities.argmax(axis=1) == y_test).mean()), 4)
     print(json.dumps(summary, indent=2))
     if summary["exported"] and config.export:
         export(config, model, {"network": "fine-tuned on feedback", **summary},
-               [history.history], (x_test, y_test, probabilities))
+               [result["history"]], (x_test, y_test, probabilities))
     elif not summary["exported"]:
-        print("It read fewer validation digits and held-out corrections than the current "
+        print("It read fewer validation digits or held-out corrections than the current "
               "model: not exported; the current one stays.")
     return summary
 

@@ -15,10 +15,10 @@ def prompt_outputs(prompt) -> tuple[str, str]:
 
 
 class AudiencePage:
-    """The page's handlers, around the one classifier and the room."""
+    """The page's handlers, around the served model and the room."""
 
-    def __init__(self, classifier, room):
-        self.classifier, self.room = classifier, room
+    def __init__(self, served, room):
+        self.served, self.room = served, room
 
     @refusing(RoomError, StoreError, title="Refused")
     def new_prompt(self, request: gr.Request) -> tuple[str, str]:
@@ -29,7 +29,8 @@ class AudiencePage:
         """The pad's ink -> (its reading as a Label, and a new prompt and token if a round
         began or ended since this visitor's prompt was handed out)."""
         try:
-            answer = label(read_each_as_digit(self.classifier, [Drawing.from_json(ink)])[0])
+            drawing = Drawing.from_json(ink)
+            answer = label(read_each_as_digit(self.served.now.classifier, [drawing])[0])
         except InputError:
             answer = None
         try:
@@ -43,7 +44,7 @@ class AudiencePage:
         """Send the visitor's drawing to the stage as the answer to their prompt -> (a note,
         the pad emptied, and the next prompt and its token)."""
         drawing = Drawing.from_json(ink)
-        reading = read_each_as_digit(self.classifier, [drawing])[0]
+        reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
         address = request.client.host if request.client else ""  # behind a proxy: as it says
         entry = self.room.send(request.session_hash, token, reading, address)
         note = f"📺 Sent: the screen shows your **{entry['digit']}** ({entry['confidence']:.0%})."

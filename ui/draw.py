@@ -38,11 +38,11 @@ AUTO = "its answer"  # the saliency map explains the model's own answer unless a
 
 
 class DrawPage:
-    """The page's handlers, around the one classifier, its TEST samples and the folder that
-    keeps visitors' corrections."""
+    """The page's handlers, around the served model (`model.versions.Served`: a classifier and
+    its reading of the TEST samples) and the folder that keeps visitors' corrections."""
 
-    def __init__(self, classifier, samples, corrections: Path):
-        self.classifier, self.samples, self.corrections = classifier, samples, corrections
+    def __init__(self, served, corrections: Path):
+        self.served, self.corrections = served, corrections
 
     # ------------------------------------------------------------------------ readings
     def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO):
@@ -63,7 +63,8 @@ class DrawPage:
             return number_preview(reading)
         if not why:
             return pixels(reading.image)
-        _, heat = saliency(self.classifier, reading.image, None if focus == AUTO else int(focus))
+        _, heat = saliency(self.served.now.classifier, reading.image,
+                           None if focus == AUTO else int(focus))
         return overlay(reading.image, heat)
 
     def read_pads(self, inks: list, whys: list, focuses: list) -> tuple[list, ...]:
@@ -75,7 +76,7 @@ class DrawPage:
                 drawings[k] = Drawing.from_json(text)
             except InputError as error:
                 rows[k] = self.show(BLANK, f"⚠️ {refused('the pad', error)}")
-        readings = read_drawings(self.classifier, list(drawings.values()))
+        readings = read_drawings(self.served.now.classifier, list(drawings.values()))
         for k, reading in zip(drawings, readings):
             rows[k] = self.show(reading, why=whys[k], focus=focuses[k])
         return tuple(map(list, zip(*(rows[k] for k in range(len(inks))))))
@@ -86,7 +87,7 @@ class DrawPage:
             return self.show(BLANK)
         try:
             drawing = Drawing.from_file(path_of(file))
-            reading = read_each_as_digit(self.classifier, [drawing])[0]
+            reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
         except InputError as error:
             gr.Warning(refused("an upload", error))
             return self.show(BLANK, f"⚠️ {error}")
@@ -105,7 +106,7 @@ class DrawPage:
             return "Pick the digit you meant first."
         try:
             drawing = Drawing.from_json(ink)
-            reading = read_drawings(self.classifier, [drawing])[0]
+            reading = read_drawings(self.served.now.classifier, [drawing])[0]
             if reading is BLANK:
                 return "Draw the digit on the pad first: corrections are for drawings."
             if not isinstance(reading, DigitReading):
@@ -119,7 +120,7 @@ class DrawPage:
     # ------------------------------------------------------------------------ samples
     def gallery(self, digit: str, mistakes: bool):
         """-> (gallery items, their sample indices) for the chosen digit and view."""
-        samples = self.samples
+        samples = self.served.now.samples
         indices = samples.spread(None if digit == "All" else int(digit), mistakes, GALLERY_SIZE)
         items = [(np.round(samples.images[i] * 255).astype(np.uint8),
                   f"{samples.labels[i]} → {samples.predicted[i]}") for i in indices]
@@ -127,14 +128,15 @@ class DrawPage:
 
     def sample(self, index: int, why: bool = False, focus: str = AUTO):
         """One TEST sample by index -> the five outputs, with its true label in the note."""
-        i, reading = self.samples.reading(index)
-        return self.show(reading, sample_note(i, self.samples.labels[i], reading), why, focus)
+        samples = self.served.now.samples
+        i, reading = samples.reading(index)
+        return self.show(reading, sample_note(i, samples.labels[i], reading), why, focus)
 
     def pick_sample(self, indices: list, why: bool, focus: str, event: gr.SelectData):
         return self.sample(indices[event.index], why, focus)
 
     def random_sample(self, digit: str, mistakes: bool, why: bool, focus: str):
-        pool = self.samples.pick(None if digit == "All" else int(digit), mistakes)
+        pool = self.served.now.samples.pick(None if digit == "All" else int(digit), mistakes)
         index = int(np.random.default_rng().choice(pool)) if len(pool) else 0
         return self.sample(index, why, focus)
 
@@ -164,8 +166,9 @@ class DrawPage:
                             lucky = gr.Button("🎲 Random sample", elem_id="random-sample")
                         items, indices = self.gallery("All", False)
                         shown = gr.State(indices)
-                        picker = gr.Gallery(items, label="Held-out TEST digits "
-                                            f"({self.samples.dataset}): true → read", columns=6,
+                        picker = gr.Gallery(items, label="Held-out TEST digits ("
+                                            f"{self.served.now.samples.dataset}): true → read",
+                                            columns=6,
                                             height=420, allow_preview=False, elem_id="samples",
                                             buttons=[])
                     with gr.Tab("Upload", id="upload"):
@@ -187,7 +190,7 @@ class DrawPage:
                 picture = gr.Image(label="What the network saw (28x28)", elem_id="preview",
                                    interactive=False, height=260, buttons=[], format="png")
         with gr.Accordion("Model card", open=False, elem_id="model-card"):
-            gr.Markdown(model_card(self.classifier.metadata)
+            gr.Markdown(model_card(self.served.now.classifier.metadata)
                         + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
 
         outputs = [shown_label, bars, picture, note, reading]

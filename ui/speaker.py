@@ -4,13 +4,14 @@ and the wall, where tapping a drawing takes it off the stage."""
 import gradio as gr
 
 from audience.room import VIEWS, RoomError, StoreError
-from audience.wall import REFRESH_SECONDS, stage
+from audience.wall import REFRESH_SECONDS, stage, teaching
 from model.spec import CLASSES
 from ui.common import ASSETS, refused, refusing
 
 BUTTONS = (("start", "Start round"), ("stop", "Stop round"), ("pause", "Pause wall"),
            ("resume", "Resume wall"), ("clear", "Clear wall"), ("collect", "Collect drawings"),
            ("stop-collecting", "Stop collecting"))
+TEACH_ON = (("the last round", "round"), ("every round since the last teaching", "all"))
 
 
 class SpeakerPage:
@@ -24,7 +25,8 @@ class SpeakerPage:
     def control(self, key: str, action: str, value: str = "random") -> str:
         """The speaker's actions (`audience.room.ACTIONS`) for scripts: start (value: a digit
         or "random"), stop, pause, resume, clear, collect, stop-collecting, remove (value: a
-        drawing's number), show (value: one of wall, result, invite)."""
+        drawing's number), show (value: one of wall, result, invite, teach), teach (value:
+        "all" for every round since the last teaching, else the last round), rollback."""
         return self.room.control(key, action, value)
 
     def unlock(self, key: str):
@@ -59,7 +61,8 @@ class SpeakerPage:
             snapshot = self.room.snapshot()
             count = (f'<p class="refused">{snapshot["refused"]} drawings refused as too many '
                      "from one network</p>") if snapshot["refused"] else ""
-            return count + stage({**snapshot, "view": "wall"})
+            return (teaching(snapshot["teaching"], snapshot["model"]) + count
+                    + stage({**snapshot, "view": "wall"}))
         except StoreError as error:
             return f"<p>{refused('the wall', error)}</p>"
 
@@ -81,7 +84,12 @@ class SpeakerPage:
             with gr.Row():
                 buttons = {action: gr.Button(text, elem_id=f"speaker-{action}", min_width=120)
                            for action, text in BUTTONS}
-            gr.Markdown("Tap a drawing to take it off the wall.")
+            with gr.Row(equal_height=True):
+                teach_on = gr.Dropdown(TEACH_ON, value="round", label="Teach the network …",
+                                       elem_id="teach-on")
+                teach = gr.Button("Teach", variant="primary", elem_id="speaker-teach")
+                rollback = gr.Button("Roll back", elem_id="speaker-rollback")
+            gr.Markdown("Tap a drawing to take it off the wall (and out of what is taught).")
             wall = gr.HTML(elem_id="speaker-wall",
                            js_on_load=(ASSETS / "speakerwall.js").read_text())
         for trigger in (unlock.click, typed.submit):
@@ -91,6 +99,9 @@ class SpeakerPage:
                          [said, view], api_visibility="private")
         view.input(lambda k, v: self.act(k, "show", v), [key, view], said,
                    api_visibility="private")
+        teach.click(lambda k, on: (self.act(k, "teach", on), self.view()), [key, teach_on],
+                    [said, view], api_visibility="private")
+        rollback.click(lambda k: self.act(k, "rollback"), key, said, api_visibility="private")
         wall.pick(self.remove, key, said, api_visibility="private")
         gr.api(self.control, api_name="control")
         page.load(self.wall_html, None, wall, api_visibility="private")
