@@ -24,7 +24,7 @@ from model.feedback import save_correction
 from model.ink import strokes_to_json
 from model.reading import DigitReading, Drawing
 from model.spec import CLASSES, NUM_CLASSES
-from model.versions import MIN_LESSONS, TAUGHT_DIR
+from model.versions import MIN_LESSONS, TAUGHT_DIR, TEACH_EPOCHS, TEACH_REHEARSE
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
 SENDS_PER_ADDRESS = 120  # per network address and minute: phones behind one router share one
@@ -55,10 +55,10 @@ class StageSettings:
                            "keeps (replicas share one)", str(TAUGHT_DIR))
     serve: str = _env("DIGITPAD_SERVE", "what a start serves: newest (the newest version "
                       "kept, or the one the replicas serve) or shipped", "newest")
-    teach_epochs: int = _env("DIGITPAD_TEACH_EPOCHS", "epochs a teaching trains", 3)
+    teach_epochs: int = _env("DIGITPAD_TEACH_EPOCHS", "epochs a teaching trains", TEACH_EPOCHS)
     teach_rehearse: int = _env("DIGITPAD_TEACH_REHEARSE", "TRAIN images a teaching rehearses "
                                "beside the room's drawings, so the network does not forget",
-                               1000)
+                               TEACH_REHEARSE)
 
     @classmethod
     def from_env(cls, env=os.environ) -> "StageSettings":

@@ -26,11 +26,11 @@ from PIL import Image
 
 from model.errors import ModelError
 from model.spec import ROOT
-from model.versions import SHIPPED, Served
+from model.versions import SHIPPED, TEACH_EPOCHS, TEACH_REHEARSE, Served
 
 TEACH_SECONDS = 900  # a teaching still running after this is stopped, and its claim lapses
 FOLLOW_SECONDS = 1.0  # how often each replica checks which version the room serves
-NICE = 10  # the teaching process's lower CPU priority
+NICE = 5  # the teaching process's lower CPU priority: readings come first
 log = logging.getLogger("digitpad")
 
 
@@ -58,7 +58,8 @@ def lessons_file(lessons: list[dict], about: dict, folder: Path) -> Path:
 class Teacher:
     """Runs teachings for this replica, and keeps its served model the one the room names."""
 
-    def __init__(self, store, served: Served, epochs: int = 3, rehearse: int = 1000):
+    def __init__(self, store, served: Served, epochs: int = TEACH_EPOCHS,
+                 rehearse: int = TEACH_REHEARSE):
         self.store, self.served, self.versions = store, served, served.versions
         self.options = ["--epochs", str(epochs), "--rehearse", str(rehearse), "--nice", str(NICE)]
         self.unusable = set()  # versions this replica failed to load: said once, not retried
@@ -95,15 +96,19 @@ class Teacher:
                 last = {}
                 for line in process.stdout:
                     last = _event(line) or last
+                    if last.get("event") in ("done", "failed"):
+                        break  # served at once, not after the process has wound down
                     if last.get("event") in ("learning", "progress", "saving"):
                         state = {**state, **{k: v for k, v in last.items() if k != "event"},
                                  "status": "saving" if last["event"] == "saving" else "learning"}
                         self.store.put("teaching", state)
+                if last.get("event") != "done":
+                    code = process.wait()
+                    errors.seek(0)
+                    last["why"] = last.get("why") or _last_line(errors.read()) or f"exit {code}"
+                state = {**state, **self._ended(last, about)}
+                process.wait()
                 watchdog.cancel()
-                code = process.wait()
-                errors.seek(0)
-                why = last.get("why") or _last_line(errors.read()) or f"exit code {code}"
-            state = {**state, **self._ended(last, why, about)}
         except Exception as error:  # the store or the process: the room must hear of it
             state = {**state, "status": "failed", "why": f"{type(error).__name__}: {error}"}
         finally:
@@ -116,11 +121,11 @@ class Teacher:
                             error)
         log.warning("teaching %s: %s", about["version"], state.get("why") or state["status"])
 
-    def _ended(self, last: dict, why: str, about: dict) -> dict:
+    def _ended(self, last: dict, about: dict) -> dict:
         """The last line of training.teach -> the teaching's final state; a kept version is
         named in the store, and the rounds it learnt from count as taught."""
         if last.get("event") != "done":
-            return {"status": "failed", "why": f"Teaching stopped: {why}"}
+            return {"status": "failed", "why": f"Teaching stopped: {last['why']}"}
         figures = {k: last[k] for k in ("before", "after", "learnt", "held_out", "validation")}
         if not last["kept"]:
             return {"status": "refused", **figures, "why": refusal(last)}

@@ -22,6 +22,8 @@ ROLLED_BACK = "ROLLED_BACK"  # a marker file in a version set aside
 NAME = re.compile(r"v(\d+)")
 MIN_LESSONS = 20  # drawings needed to teach: fewer cannot teach and measure both
 HELD_SHARE = 0.2  # of the drawings, held out to measure before and after
+TEACH_EPOCHS = 3  # a teaching's epochs over the drawings and the TRAIN images it rehearses
+TEACH_REHEARSE = 600  # TRAIN images rehearsed beside the drawings, lest the network forget
 
 
 class Versions:

@@ -45,6 +45,12 @@ def test_public_endpoints_are_the_named_ones(client):
                               "/control", "/wall"}
 
 
+def test_the_model_endpoint_says_which_version_is_served(client):
+    model = client.predict(api_name="/model")
+    assert model["version"] == "shipped" and model["dataset"] == "mnist-subset"
+    assert 0.985 <= model["test_accuracy"] <= 1 and "parent" not in model
+
+
 @pytest.mark.parametrize("digit", [0, 3, 7, 9])
 def test_classify_reads_a_drawn_digit_file(client, tmp_path, digit):
     path = tmp_path / f"{digit}.png"

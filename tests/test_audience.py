@@ -174,6 +174,34 @@ def test_the_speaker_removes_a_drawing_from_the_wall_and_its_round(store):
     assert len(room.snapshot()["drawings"]) == 2
 
 
+def test_a_rounds_drawings_are_kept_to_teach_from_except_those_removed(store):
+    room = Room(store, KEY)
+    room.send("free", room.prompt("free").token, reading(5))  # outside a round: no label
+    rounds = []
+    for digit in (3, 4):
+        room.control(KEY, "start", str(digit))
+        rounds.append(store.get("round")["id"])
+        for k in range(3):
+            room.send(f"{digit}{k}", room.prompt(f"{digit}{k}").token, reading(8))
+        room.control(KEY, "stop")
+    assert store.get("untaught") == rounds  # "teach all" takes both
+    assert sorted(d["asked"] for d in store.lessons(rounds)) == [3, 3, 3, 4, 4, 4]
+    assert [d["asked"] for d in store.lessons(rounds[:1])] == [3, 3, 3]
+    lesson = store.lessons(rounds[1:])[0]
+    assert set(lesson) == {"thumb", "asked"} and lesson["thumb"] == store.wall()[0][0]["thumb"]
+    room.control(KEY, "remove", "7")  # the speaker took a scribble off the wall
+    assert len(store.lessons(rounds)) == 5
+
+
+def test_one_teaching_at_a_time_across_replicas(store):
+    assert store.claim("teaching", 60)
+    assert not store.claim("teaching", 60)  # whichever replica asks
+    store.release("teaching")
+    assert store.claim("teaching", 1)
+    time.sleep(1.1)
+    assert store.claim("teaching", 60)  # a claim whose holder died lapses
+
+
 def test_the_stage_shows_the_view_the_speaker_chose(store):
     room = Room(store, KEY)
     room.control(KEY, "start", "5")

@@ -131,7 +131,7 @@ def test_the_gates_refusal_keeps_the_served_model(tmp_path):
     summary = {"event": "done", "kept": False, "learnt": 40, "held_out": 10, "validation": 400,
                "before": {"validation_right": 399, "held_right": 6},
                "after": {"validation_right": 398, "held_right": 9}}
-    state = room.teacher._ended(summary, "", {"version": "v1", "rounds": []})
+    state = room.teacher._ended(summary, {"version": "v1", "rounds": []})
     assert state["status"] == "refused" and room.store.get("model") is None
     assert "398 of 400 validation digits (before: 399)" in state["why"]
     assert "9 of 10 held-out drawings (before: 6)" in state["why"]

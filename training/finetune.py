@@ -23,8 +23,8 @@ FEEDBACK_SHARE = 0.1  # corrections make about this share of the fine-tuning dat
 LEARNING_RATE = 1e-4
 
 
-def fine_tune(model, pipeline, config, rehearsal, validation, lessons, held,
-              callbacks=()) -> dict:
+def fine_tune(model, pipeline, config, rehearsal, validation, lessons, held, callbacks=(),
+              learning_rate: float = LEARNING_RATE) -> dict:
     """Train `model` (compiled here) `config.epochs` epochs on `rehearsal` (TRAIN's images and
     labels) with `lessons` mixed in, scoring it on `validation` and `held` before and after
     -> {"before", "after", "kept", "history"}; kept: neither score went down."""
@@ -37,7 +37,7 @@ def fine_tune(model, pipeline, config, rehearsal, validation, lessons, held,
     repeat = max(1, round(FEEDBACK_SHARE * len(rehearsal[1]) / len(lessons[1])))
     x = np.concatenate([rehearsal[0], np.repeat(lessons[0], repeat, axis=0)])
     y = np.concatenate([rehearsal[1], np.repeat(lessons[1], repeat)])
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(pipeline(x, y, config, training=True), epochs=config.epochs,
                         callbacks=list(callbacks), verbose=0 if callbacks else 1)

@@ -26,7 +26,8 @@ import numpy as np
 
 from model.config import flag, parse
 from model.spec import KERAS_FILE, METADATA_FILE, MODEL_DIR
-from model.versions import HELD_SHARE, MIN_LESSONS
+from model.versions import HELD_SHARE, MIN_LESSONS, TEACH_EPOCHS, TEACH_REHEARSE
+from training.finetune import LEARNING_RATE
 
 UPDATES = 20  # progress lines per epoch, at most
 
@@ -36,13 +37,14 @@ class Config:
     lessons: Path = flag(help="the drawings: an .npz with images, labels and about (JSON)")
     out: Path = flag(help="the folder to write the new version to, if it is kept")
     model: Path = flag(MODEL_DIR, "the model folder to start from (its model.keras)")
-    epochs: int = flag(3, "epochs over TRAIN's rehearsal part and the drawings")
-    rehearse: int = flag(1000, "TRAIN images rehearsed alongside the drawings (0 = all of its "
-                         "training part): fewer is faster, more guards better against "
-                         "forgetting")
+    epochs: int = flag(TEACH_EPOCHS, "epochs over TRAIN's rehearsal part and the drawings")
+    rehearse: int = flag(TEACH_REHEARSE, "TRAIN images rehearsed alongside the drawings (0 = "
+                         "all of its training part): fewer is faster, more guards better "
+                         "against forgetting")
     batch_size: int = flag(128, "images per training step")
+    learning_rate: float = flag(LEARNING_RATE, "Adam's learning rate")
     seed: int = flag(2017, "the random seed for the held-out part, shuffling and augmentation")
-    nice: int = flag(0, "lower this process's CPU priority by this much (the app gives 10, so "
+    nice: int = flag(0, "lower this process's CPU priority by this much (the app gives 5, so "
                      "that readings stay fast while it learns)")
 
 
@@ -76,7 +78,7 @@ def teach(config: Config) -> dict:
     say("learning", epochs=config.epochs, drawings=len(labels), held_out=len(held))
     result = fine_tune(model, train.pipeline, settings, rehearsal, validation,
                        (images[learn], labels[learn]), (images[held], labels[held]),
-                       callbacks=[Progress(config.epochs)])
+                       callbacks=[Progress(config.epochs)], learning_rate=config.learning_rate)
     summary = {"drawings": len(labels), "learnt": len(learn), "held_out": len(held),
                "validation": len(validation[1]), "before": result["before"],
                "after": result["after"], "kept": result["kept"], "epochs": config.epochs}
