@@ -82,44 +82,53 @@ class Teacher:
         return version
 
     def _run(self, file: Path, about: dict) -> None:
-        state = self.store.get("teaching")
+        state, process = self.store.get("teaching"), None
         command = [sys.executable, "-m", "training.teach", str(file),
                    str(self.versions.path(about["version"])), "--model",
                    str(self.versions.path(about["parent"])), *self.options]
-        try:
-            with tempfile.TemporaryFile("w+") as errors:
+        with tempfile.TemporaryFile("w+") as errors:
+            try:
                 process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                            stderr=errors, text=True,
                                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-                watchdog = threading.Timer(TEACH_SECONDS, process.kill)
-                watchdog.start()
-                last = {}
-                for line in process.stdout:
-                    last = _event(line) or last
-                    if last.get("event") in ("done", "failed"):
-                        break  # served at once, not after the process has wound down
-                    if last.get("event") in ("learning", "progress", "saving"):
-                        state = {**state, **{k: v for k, v in last.items() if k != "event"},
-                                 "status": "saving" if last["event"] == "saving" else "learning"}
-                        self.store.put("teaching", state)
-                if last.get("event") != "done":
-                    code = process.wait()
-                    errors.seek(0)
-                    last["why"] = last.get("why") or _last_line(errors.read()) or f"exit {code}"
-                state = {**state, **self._ended(last, about)}
-                process.wait()
-                watchdog.cancel()
-        except Exception as error:  # the store or the process: the room must hear of it
-            state = {**state, "status": "failed", "why": f"{type(error).__name__}: {error}"}
-        finally:
-            file.unlink(missing_ok=True)
-            try:
+                state = {**state, **self._ended(self._watch(process, state, errors), about)}
+            except Exception as error:  # the store or the process: the room must hear of it
+                state = {**state, "status": "failed", "why": f"{type(error).__name__}: {error}"}
+            try:  # said, and the slot freed, as the replicas swap: not after the process exits
                 self.store.put("teaching", {**state, "ended": time.time()})
                 self.store.release("teaching")
             except Exception as error:
                 log.warning("teaching %s: the store is unreachable (%s)", about["version"],
                             error)
-        log.warning("teaching %s: %s", about["version"], state.get("why") or state["status"])
+            log.warning("teaching %s: %s", about["version"], state.get("why") or state["status"])
+            self.catch_up()  # this replica at once; the others within FOLLOW_SECONDS
+            if process is not None:
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        file.unlink(missing_ok=True)
+
+    def _watch(self, process, state: dict, errors) -> dict:
+        """Copy training.teach's progress into the store -> its last line ("done", or why it
+        did not get there)."""
+        watchdog = threading.Timer(TEACH_SECONDS, process.kill)
+        watchdog.start()
+        last = {}
+        for line in process.stdout:
+            last = _event(line) or last
+            if last.get("event") in ("done", "failed"):
+                break  # served at once, not after the process has wound down
+            if last.get("event") in ("learning", "progress", "saving"):
+                state = {**state, **{k: v for k, v in last.items() if k != "event"},
+                         "status": "saving" if last["event"] == "saving" else "learning"}
+                self.store.put("teaching", state)
+        if last.get("event") != "done":
+            code = process.wait()
+            errors.seek(0)
+            last["why"] = last.get("why") or _last_line(errors.read()) or f"exit code {code}"
+        watchdog.cancel()
+        return last
 
     def _ended(self, last: dict, about: dict) -> dict:
         """The last line of training.teach -> the teaching's final state; a kept version is
@@ -132,7 +141,6 @@ class Teacher:
         self.store.put("model", about["version"])
         untaught = self.store.get("untaught", [])
         self.store.put("untaught", [r for r in untaught if r not in about["rounds"]])
-        self.catch_up()  # this replica at once; the others within FOLLOW_SECONDS
         return {"status": "kept", **figures, "why": ""}
 
     # ------------------------------------------------------------------------ versions
