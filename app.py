@@ -68,7 +68,15 @@ demo.queue(default_concurrency_limit=4, max_size=256)
 
 LAUNCH = dict(max_file_size="10mb", css=(ASSETS / "app.css").read_text(),  # tests use these too
               enable_monitoring=False,
-              theme=gr.themes.Soft(primary_hue="orange", secondary_hue="slate"))
+              theme=gr.themes.Soft(primary_hue="orange", secondary_hue="slate").set(
+                  # WCAG AA contrast (4.5:1): Soft's orange 500 labels on orange 100 have 2.4:1
+                  block_label_text_color="*primary_700", block_title_text_color="*primary_700",
+                  block_label_background_fill_dark="*primary_800",
+                  button_primary_background_fill="*primary_700",
+                  button_primary_background_fill_hover="*primary_800",
+                  checkbox_label_background_fill_selected="*primary_700",
+                  checkbox_label_background_fill_selected_dark="*primary_700",
+                  body_text_color_subdued="*neutral_600"))
 
 if __name__ == "__main__":
     if STAGE.enabled:

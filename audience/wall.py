@@ -26,8 +26,8 @@ def invite(url: str) -> str:
     qr = segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#111", light="#fff",
                                                omitsize=True)  # sized by the page
     short = urlsplit(url)
-    return (f'<div class="invite">{qr}<p>Draw with us:<br><b>{html.escape(short.netloc)}'
-            f'<wbr>{html.escape(short.path)}</b></p></div>')  # a long address breaks at "/"
+    return (f'<div class="invite">{qr}<h1>Draw with us:<br><b>{html.escape(short.netloc)}'
+            f'<wbr>{html.escape(short.path)}</b></h1></div>')  # breaks at "/"; the one h1
 
 
 def thumb(entry: dict) -> str:

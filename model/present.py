@@ -8,7 +8,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from model.preprocess import find_ink
-from model.reading import Drawing, NumberReading
+from model.reading import BLANK, Drawing, NumberReading
 from model.spec import CLASSES
 
 PREVIEW_SCALE = 8  # the 28x28 input is shown 224x224, each pixel a visible square
@@ -42,6 +42,20 @@ def label(reading) -> dict[str, float] | None:
     return dict(zip(CLASSES, map(float, reading.probabilities)))
 
 
+def announcement(reading) -> str:
+    """A final reading -> one plain sentence for a screen reader's live region."""
+    if reading is None or reading is BLANK:
+        return "The pad is empty."
+    if isinstance(reading, NumberReading):
+        return f"Reads the number {reading.number}, {reading.confidence:.0%} sure."
+    first, second, unsure = _top_two(reading.probabilities)
+    p = reading.probabilities
+    if unsure:
+        return (f"Not sure: a {CLASSES[first]} ({p[first]:.0%}) or a {CLASSES[second]} "
+                f"({p[second]:.0%}).")
+    return f"Reads a {CLASSES[first]}, {p[first]:.0%} sure."
+
+
 def sample_note(index: int, truth: int, reading) -> str:
     """A TEST sample's index, true digit and reading -> one line, right or wrong."""
     mark = "✅ right" if truth == reading.digit else "❌ wrong"
@@ -51,11 +65,17 @@ def sample_note(index: int, truth: int, reading) -> str:
 
 def verdict(p: np.ndarray) -> str:
     """(10,) probabilities -> one line saying what the network read, and how sure it is."""
-    first, second = np.argsort(p)[::-1][:2]
-    if p[first] < SURE or p[first] - p[second] < CLOSE:
+    first, second, unsure = _top_two(p)
+    if unsure:
         return (f"🤔 **Not sure**: a {CLASSES[first]} ({p[first]:.0%}) "
                 f"or a {CLASSES[second]} ({p[second]:.0%})?")
     return f"✅ Reads a **{CLASSES[first]}** ({p[first]:.0%} sure)."
+
+
+def _top_two(p: np.ndarray) -> tuple[int, int, bool]:
+    """(10,) probabilities -> (the likeliest digit, the next, whether it is too close to say)."""
+    first, second = np.argsort(p)[::-1][:2]
+    return int(first), int(second), bool(p[first] < SURE or p[first] - p[second] < CLOSE)
 
 
 def pixels(image: np.ndarray) -> np.ndarray:

@@ -3,15 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-# Debian's Chromium (the browser tests), redis-server and nginx (the audience and replica tests)
+# Debian's Chromium (the browser tests), redis-server and nginx (the audience and replica tests),
+# npm (axe-core, for the accessibility test)
 missing=""
-for tool in chromium redis-server nginx; do
+for tool in chromium redis-server nginx npm; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
   $sudo apt-get update -qq && $sudo apt-get install -y -qq $missing >/dev/null
 fi
+[ -f tests/node_modules/axe-core/axe.min.js ] || npm ci --prefix tests --no-audit --no-fund --silent
 ruff check --quiet .
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
 python -m pytest --durations=15 "$@"

@@ -39,10 +39,10 @@ def client(app_url):
 def test_a_visitor_answers_a_prompt_once_through_the_api(client):
     client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
     text, token = client.predict(api_name="/prompt")
-    assert text == "## ✏️ Draw any digit" and len(token) >= 20
+    assert text == "# ✏️ Draw any digit" and len(token) >= 20
     note, pad, text, next_token = client.predict(seven(), token, api_name="/send")
     assert "the screen shows your **7**" in note and pad == "[]"
-    assert text == "## ✏️ Draw any digit" and next_token != token
+    assert text == "# ✏️ Draw any digit" and next_token != token
     time.sleep(1.1)
     with pytest.raises(Exception, match="already answered"):
         client.predict(seven(), token, api_name="/send")  # replayed

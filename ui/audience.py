@@ -4,14 +4,14 @@ import gradio as gr
 
 from audience.room import RoomError, StoreError
 from model.errors import InputError
-from model.present import label
+from model.present import announcement, label
 from model.reading import Drawing, read_each_as_digit
-from ui.common import ink_pad, refusing
+from ui.common import ink_pad, live_region, refusing
 
 
 def prompt_outputs(prompt) -> tuple[str, str]:
     """A Prompt -> the page's heading and the token it keeps."""
-    return f"## ✏️ {prompt.text}", prompt.token
+    return f"# ✏️ {prompt.text}", prompt.token
 
 
 class AudiencePage:
@@ -26,18 +26,20 @@ class AudiencePage:
         return prompt_outputs(self.room.prompt(request.session_hash))
 
     def read(self, ink: str, token: str, request: gr.Request):
-        """The pad's ink -> (its reading as a Label, and a new prompt and token if a round
-        began or ended since this visitor's prompt was handed out)."""
+        """The pad's ink -> (its reading as a Label, a new prompt and token if a round began
+        or ended since this visitor's prompt was handed out, and what the live region says)."""
         try:
             drawing = Drawing.from_json(ink)
-            answer = label(read_each_as_digit(self.served.now.classifier, [drawing])[0])
+            reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
         except InputError:
-            answer = None
+            reading = None
         try:
             prompt = self.room.refresh(request.session_hash, token)
         except (RoomError, StoreError):
             prompt = None  # keep the prompt shown; the next stroke asks again
-        return answer, *(prompt_outputs(prompt) if prompt else (gr.skip(), gr.skip()))
+        return (label(reading) if reading else None,
+                *(prompt_outputs(prompt) if prompt else (gr.skip(), gr.skip())),
+                announcement(reading))
 
     @refusing(RoomError, StoreError, InputError, title="Refused")
     def send(self, ink: str, token: str, request: gr.Request) -> tuple[str, str, str, str]:
@@ -55,7 +57,7 @@ class AudiencePage:
 
     def render(self, page: gr.Blocks) -> None:
         """Lay the page out inside `page` (its route, being built), and wire its events."""
-        prompt = gr.Markdown("## ✏️ Draw any digit", elem_id="prompt")
+        prompt = gr.Markdown("# ✏️ Draw any digit", elem_id="prompt")
         token = gr.Textbox(visible=False)
         pad = ink_pad()
         with gr.Row():
@@ -66,7 +68,8 @@ class AudiencePage:
         # in the visitor's browser, and a phone in a room should keep nothing.
         page.load(self.new_prompt, None, [prompt, token], api_name="prompt",
                   api_visibility="undocumented")
-        pad.change(self.read, [pad, token], [read_as, prompt, token], trigger_mode="always_last",
+        pad.change(self.read, [pad, token], [read_as, prompt, token, live_region()],
+                   trigger_mode="always_last",
                    show_progress="hidden", api_name="audience_read",
                    api_visibility="undocumented")  # callable, for the crowd benchmark
         send.click(self.send, [pad, token], [sent, pad, prompt, token], api_name="send",

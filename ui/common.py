@@ -12,8 +12,10 @@ ASSETS = ROOT / "assets"
 PAD = f"""<div class="inkpad">
   <canvas width="{CANVAS_SIZE}" height="{CANVAS_SIZE}" aria-label="Drawing pad"></canvas>
   <div class="tools">
-    <button id="undo" type="button" title="Undo the last stroke (Ctrl+Z)">↶ Undo</button>
-    <button id="clear" type="button" title="Clear the pad (Esc)">🧹 Clear</button>
+    <button id="undo" type="button" title="Undo the last stroke (Ctrl+Z)"
+            aria-label="Undo the last stroke" aria-keyshortcuts="Control+Z">↶ Undo</button>
+    <button id="clear" type="button" title="Clear the pad (Esc)" aria-label="Clear the pad"
+            aria-keyshortcuts="Escape">🧹 Clear</button>
   </div>
 </div>"""
 log = logging.getLogger("digitpad")
@@ -25,6 +27,14 @@ def ink_pad() -> gr.HTML:
                    css_template=(ASSETS / "inkpad.css").read_text(),
                    js_on_load=(ASSETS / "inkpad.js").read_text(),
                    brush=BRUSH_WIDTH, apply_default_css=False)
+
+
+def live_region() -> gr.HTML:
+    """A polite live region (assets/announce.js): a screen reader says each value it is given,
+    one final reading at a time, while the page shows nothing of it."""
+    return gr.HTML("", html_template='<p class="sr-only" role="status" aria-live="polite"></p>',
+                   js_on_load=(ASSETS / "announce.js").read_text(), elem_id="announce",
+                   apply_default_css=False)
 
 
 def refused(where: str, error: Exception) -> str:

@@ -10,6 +10,7 @@ from model.errors import FeedbackError, InputError
 from model.explain import overlay, saliency
 from model.feedback import save_correction
 from model.present import (
+    announcement,
     chart,
     label,
     model_card,
@@ -29,7 +30,7 @@ from model.reading import (
     read_each_as_digit,
 )
 from model.spec import CLASSES, TRAIN_COMMAND
-from ui.common import ink_pad, path_of, refused
+from ui.common import ink_pad, live_region, path_of, refused
 
 GALLERY_SIZE = 40  # samples shown at once
 DRAW_PROMPT = ("✏️ **Draw a digit** (0-9), or a whole number, on the pad: the network reads "
@@ -46,14 +47,16 @@ class DrawPage:
 
     # ------------------------------------------------------------------------ readings
     def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO):
-        """A reading -> the five outputs: label, chart, preview, note, and the reading kept."""
+        """A reading -> the six outputs: label, chart, preview, note, the reading kept, and
+        what the live region says."""
+        said = announcement(reading)
         if reading is BLANK:
-            return None, None, None, note or DRAW_PROMPT, None
+            return None, None, None, note or DRAW_PROMPT, None, said
         if isinstance(reading, NumberReading):
             return (label(reading), chart(reading.digits[0].probabilities),
-                    self.preview(reading), note or number_note(reading), reading)
+                    self.preview(reading), note or number_note(reading), reading, said)
         return (label(reading), chart(reading.probabilities), self.preview(reading, why, focus),
-                note or verdict(reading.probabilities), reading)
+                note or verdict(reading.probabilities), reading, said)
 
     def preview(self, reading, why: bool = False, focus: str = AUTO):
         """The image beside the chart: the 28x28 input, its saliency map, or a number's boxes."""
@@ -68,7 +71,7 @@ class DrawPage:
         return overlay(reading.image, heat)
 
     def read_pads(self, inks: list, whys: list, focuses: list) -> tuple[list, ...]:
-        """A batch of ink pad values (ink JSON) -> a batch of the five outputs, every digit of
+        """A batch of ink pad values (ink JSON) -> a batch of the six outputs, every digit of
         every drawing classified in one model call."""
         rows, drawings = {}, {}
         for k, text in enumerate(inks):
@@ -82,7 +85,7 @@ class DrawPage:
         return tuple(map(list, zip(*(rows[k] for k in range(len(inks))))))
 
     def read_upload(self, file, why: bool, focus: str):
-        """The upload tab: an image file -> the five outputs, or a clear message."""
+        """The upload tab: an image file -> the six outputs, or a clear message."""
         if file is None:
             return self.show(BLANK)
         try:
@@ -127,7 +130,7 @@ class DrawPage:
         return items, indices.tolist()
 
     def sample(self, index: int, why: bool = False, focus: str = AUTO):
-        """One TEST sample by index -> the five outputs, with its true label in the note."""
+        """One TEST sample by index -> the six outputs, with its true label in the note."""
         samples = self.served.now.samples
         i, reading = samples.reading(index)
         return self.show(reading, sample_note(i, samples.labels[i], reading), why, focus)
@@ -173,13 +176,14 @@ class DrawPage:
                                             buttons=[])
                     with gr.Tab("Upload", id="upload"):
                         upload = gr.Image(type="filepath", image_mode=None, elem_id="upload",
+                                          alt_text="The uploaded photo",
                                           label="Photo or scan of one handwritten digit",
                                           sources=["upload", "clipboard"], height=420)
             with gr.Column(scale=4, min_width=300):
                 note = gr.Markdown(DRAW_PROMPT, elem_id="note")
                 shown_label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
                 bars = gr.BarPlot(None, x="digit", y="probability", color="reading",
-                                  color_map={"prediction": "#f97316", "other": "#94a3b8"},
+                                  color_map={"prediction": "#ea580c", "other": "#94a3b8"},
                                   y_lim=[0, 1], sort="x", label="All ten probabilities",
                                   x_title="digit", y_title="probability", show_label=True,
                                   elem_id="chart")
@@ -188,12 +192,13 @@ class DrawPage:
                     focus = gr.Radio([AUTO, *CLASSES], value=AUTO, elem_id="focus",
                                      label="What would make it a …")
                 picture = gr.Image(label="What the network saw (28x28)", elem_id="preview",
-                                   interactive=False, height=260, buttons=[], format="png")
+                                   interactive=False, height=260, buttons=[], format="png",
+                                   alt_text="The 28x28 image the network read")
         with gr.Accordion("Model card", open=False, elem_id="model-card"):
             gr.Markdown(model_card(self.served.now.classifier.metadata)
                         + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
 
-        outputs = [shown_label, bars, picture, note, reading]
+        outputs = [shown_label, bars, picture, note, reading, live_region()]
         # One batch at a time: under load, readings wait and batch up rather than fight over
         # the cores. Callable (undocumented) for the crowd benchmark.
         pad.change(self.read_pads, [pad, why, focus], outputs, batch=True, max_batch_size=8,

@@ -1,0 +1,86 @@
+"""Accessibility, checked as a new user's browser sees each page: axe-core (from npm, installed
+by tests/run.sh) run inside Chromium on every page, one level-one heading each, and the live
+region that tells a screen reader what the network read."""
+
+import pytest
+
+from model.spec import ROOT
+from tests.conftest import SPEAKER_KEY
+
+AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
+PAGES = ("", "audience", "stage", "speaker")
+# Violations that come from Gradio itself and cannot be fixed from the app (docs/accessibility.md):
+# rule -> the CSS class every element it names has.
+GRADIO = {"aria-prohibited-attr": "empty"}  # Gradio's empty placeholder: aria-label, no role
+RUN_AXE = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+  .filter(v => ['critical', 'serious'].includes(v.impact))
+  .map(v => ({rule: v.id, impact: v.impact, elements: v.nodes.map(n => ({
+    target: n.target.join(' '),
+    html: n.html.slice(0, 300), where: document.querySelector(n.target.join(' '))?.closest('[id]')?.id,
+    classes: [...(document.querySelector(n.target.join(' '))?.classList || [])]}))}))"""
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    page.wait_for_selector(".gradio-container", timeout=60_000)
+    page.wait_for_timeout(1500)  # the first events (the stage's wall, the phone's prompt)
+    return page
+
+
+def serious_violations(page) -> list[dict]:
+    """axe-core's critical and serious violations on the page as it is now, less Gradio's own
+    (each checked to be only where Gradio puts it)."""
+    assert AXE.is_file(), "axe-core is missing: bash tests/run.sh installs it with npm"
+    page.add_script_tag(path=str(AXE))
+    found = []
+    for violation in page.evaluate(RUN_AXE):
+        known = GRADIO.get(violation["rule"])
+        if known and all(known in e["classes"] for e in violation["elements"]):
+            continue
+        found.append(violation)
+    return found
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_critical_or_serious_violation_and_one_heading(app_url, browser, path):
+    page = open_page(browser, app_url + path)
+    try:
+        if path == "speaker":  # and the controls, once unlocked
+            page.fill("#speaker-key input", SPEAKER_KEY)
+            page.click("#speaker-unlock")
+            page.wait_for_selector("#speaker-controls", state="visible")
+        assert serious_violations(page) == []
+        assert page.locator("h1").count() == 1
+    finally:
+        page.close()
+
+
+def test_a_reading_is_announced_and_the_page_passes_with_it(app_url, browser):
+    page = open_page(browser, app_url)
+    try:
+        region = page.locator('#announce [role="status"][aria-live="polite"]')
+        assert region.count() == 1 and region.text_content() == ""
+        pad = page.locator("#sketchpad canvas")
+        box = pad.bounding_box()
+        points = [(200, 150), (600, 150), (330, 650)]  # a 7 on the 800 px canvas
+        page.mouse.move(box["x"] + points[0][0] * box["width"] / 800,
+                        box["y"] + points[0][1] * box["height"] / 800)
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(box["x"] + x * box["width"] / 800, box["y"] + y * box["height"] / 800,
+                            steps=12)
+        page.mouse.up()
+        page.wait_for_function("() => document.querySelector('#announce [role=status]')"
+                               ".textContent.startsWith('Reads a 7, ')", timeout=30_000)
+        assert region.text_content().endswith("% sure.")
+        assert serious_violations(page) == []  # with a reading shown too
+        undo = page.locator("#undo")
+        assert undo.get_attribute("aria-label") == "Undo the last stroke"
+        assert page.locator("#clear").get_attribute("aria-label") == "Clear the pad"
+        undo.focus()  # from the keyboard
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.querySelector('#announce [role=status]')"
+                               ".textContent === 'The pad is empty.'", timeout=30_000)
+    finally:
+        page.close()
