@@ -104,7 +104,9 @@ def teaching(state: dict | None, model: str | None) -> str:
     """The teaching's state (`audience.teaching`) and the version served -> what the room sees:
     a progress bar while the network learns, then what it learnt, or why nothing changed."""
     status = (state or {}).get("status")
-    serving = f'<p class="serving">Serving {html.escape(model or "the shipped model")}</p>'
+    serving = ("the shipped model" if model in (None, "shipped")
+               else f"version {html.escape(model)}")
+    serving = f'<p class="serving">Serving {serving}</p>'
     if status in ("starting", "learning", "progress", "saving"):
         done = float(state.get("done", 0))
         step = ("Saving the new version" if status == "saving" else

@@ -14,10 +14,11 @@ PAGES = ("", "audience", "stage", "speaker")
 GRADIO = {"aria-prohibited-attr": "empty"}  # Gradio's empty placeholder: aria-label, no role
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
   .filter(v => ['critical', 'serious'].includes(v.impact))
-  .map(v => ({rule: v.id, impact: v.impact, elements: v.nodes.map(n => ({
-    target: n.target.join(' '),
-    html: n.html.slice(0, 300), where: document.querySelector(n.target.join(' '))?.closest('[id]')?.id,
-    classes: [...(document.querySelector(n.target.join(' '))?.classList || [])]}))}))"""
+  .map(v => ({rule: v.id, impact: v.impact, elements: v.nodes.map(n => {
+    const element = document.querySelector(n.target.join(' '));
+    return {target: n.target.join(' '), html: n.html.slice(0, 300),
+            within: element?.closest('[id]')?.id, classes: [...(element?.classList || [])]};
+  })}))"""
 
 
 def open_page(browser, url: str):

@@ -239,7 +239,8 @@ LAYOUT = """() => {  // what the room must read: each block's box, and whether t
   const inWall = f => { const shelf = f.closest('.wall, .misses');  // rows past its end: hidden
                         return !shelf || box(f)[3] <= box(shelf)[3]; };
   const blocks = [...document.querySelectorAll(
-      '#invite svg, #invite b, .stage .figures, .stage .round, .stage .confusion')]
+      '#invite svg, #invite b, .stage .figures, .stage .round, .stage .confusion, ' +
+      '.stage .teaching > *')]
     .concat([...document.querySelectorAll('.stage figure')].filter(inWall));
   return {boxes: blocks.map(box), scrolls: document.documentElement.scrollHeight > innerHeight
             || document.documentElement.scrollWidth > innerWidth,
@@ -302,3 +303,30 @@ def test_the_stage_fills_a_projector_and_nothing_overlaps(browser, app_url, clie
         assert "Last round" in stage.locator("#wall").inner_text()
         stage.context.close()
     client.predict(SPEAKER_KEY, "show", "wall", api_name="/control")
+
+
+def test_the_stage_shows_teaching_large_on_a_projector(browser, app_url, client):
+    import app  # its room's store: what a teaching writes there, the stage shows
+
+    learning = {"status": "learning", "drawings": 180, "done": 0.4, "epoch": 2, "epochs": 3}
+    kept = {"status": "kept", "learnt": 144, "held_out": 36, "before": {"held_right": 18},
+            "after": {"held_right": 26}}
+    client.predict(SPEAKER_KEY, "show", "teach", api_name="/control")
+    try:
+        for state, says in ((learning, "Epoch 2 of 3 · 40%"),
+                            (kept, "Learnt from 144 of your drawings")):
+            app.store.put("teaching", state)
+            for width, height in BEFORE_AND_AFTER:
+                stage = open_stage(browser, app_url, width, height)
+                stage.wait_for_function(f"() => document.querySelector('#wall .teaching')"
+                                        f"?.innerText.includes({says!r})")
+                screenshot(stage, f"stage-{height}p-teaching-{state['status']}")
+                laid_out(stage, width, height)
+                heading = stage.locator("#wall .teaching h2")
+                size = heading.evaluate("h => parseFloat(getComputedStyle(h).fontSize)")
+                assert size >= 48 * height / 1080  # read from the last row
+                stage.context.close()
+        assert "50% → 72% on 36 it never saw" in client.predict(api_name="/wall")
+    finally:
+        app.store.put("teaching", None)
+        client.predict(SPEAKER_KEY, "show", "wall", api_name="/control")
