@@ -1,10 +1,13 @@
 // The ink pad (gr.HTML's js_on_load: `element`, `props`, `watch` are Gradio's). Pointer events for
 // mouse, touch and pen on a 2D canvas; the value is the ink as JSON, set once per finished
 // stroke: [[[x, y, t], ...], ...], x and y in canvas pixels, t in ms since the first point.
+// While the pen moves, a 'drawing' event may carry the ink so far, for a reading in the stroke.
 const canvas = element.querySelector('canvas');
 const context = canvas.getContext('2d');
 const size = canvas.width;
 const brush = Number(props.brush);
+const live = Number(props.live);  // ms between readings asked for while the pen moves; 0: none
+let asked = -Infinity;  // when the last of them was asked for
 let strokes = [];
 let current = null;  // the stroke being drawn
 let pointer = null;  // the one pointer drawing it; other fingers are ignored
@@ -86,6 +89,10 @@ canvas.addEventListener('pointermove', (event) => {
     if (Math.hypot(next[0] - last[0], next[1] - last[1]) < STEP) continue;
     current.push(next);
     line(last, next);
+  }
+  if (live && event.timeStamp - asked >= live && current.length > 1) {
+    asked = event.timeStamp;  // the server answers one at a time per visitor, the last one asked
+    trigger('drawing', {ink: JSON.stringify([...strokes, simplify(current)])});
   }
 });
 

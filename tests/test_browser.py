@@ -17,7 +17,7 @@ from PIL import Image
 from bench.photos import photo
 from model import predict
 from model.ink import draw_strokes, strokes_from_json
-from model.spec import CANVAS_SIZE
+from model.spec import CANVAS_SIZE, LIVE_READING_MS
 from tests.conftest import (
     FIGURES,
     FULL,
@@ -54,10 +54,22 @@ def clear(page, how: str = "button") -> None:
     page.wait_for_function(f"() => !document.querySelector('{TOP}')", timeout=30_000)
 
 
-def sent_inks(requests_seen, since: int) -> list[str]:
-    """The ink JSON of every reading the pad asked for since request `since`."""
-    return [json.loads(body)["data"][0] for method, url, body in requests_seen[since:]
+def joined(requests_seen, since: int) -> list[dict]:
+    """The bodies of every event the page sent since request `since`."""
+    return [json.loads(body) for method, url, body in requests_seen[since:]
             if method == "POST" and "queue/join" in url and body.startswith("{")]
+
+
+def sent_inks(requests_seen, since: int) -> list[str]:
+    """The ink JSON of every reading the pad asked for as a stroke ended since `since`."""
+    return [b["data"][0] for b in joined(requests_seen, since)
+            if b["data"] and isinstance(b["data"][0], str) and b["data"][0].startswith("[")]
+
+
+def live_inks(requests_seen, since: int) -> list[str]:
+    """The ink so far of every reading the pad asked for while the pen moved since `since`."""
+    return [b["event_data"]["ink"] for b in joined(requests_seen, since)
+            if isinstance(b.get("event_data"), dict) and "ink" in b["event_data"]]
 
 
 def cli_labels(inks: list[str], folder: Path, capsys) -> list[str]:
@@ -78,7 +90,7 @@ def test_drawings_of_every_style_are_read_as_the_pen_lifts(page, requests_seen, 
     rng = np.random.default_rng(21)
     drawings = [(digit, place(style, random_pose(rng))) for digit, styles in STYLES.items()
                 for style in styles for _ in range(2 if FULL else 1)]
-    latencies, shown, inks, strokes, posts, sent = [], [], [], 0, 0, 0
+    latencies, shown, inks, strokes, posts, sent, live = [], [], [], 0, 0, 0, 0
     for k, (_, placed) in enumerate(drawings):
         start = len(requests_seen)
         page.evaluate("() => { ups.length = 0; changes.length = 0; }")
@@ -89,19 +101,23 @@ def test_drawings_of_every_style_are_read_as_the_pen_lifts(page, requests_seen, 
         if after:
             latencies.append(after[-1] - ups[-1])
         own = [(m, u, b) for m, u, b in requests_seen[start:] if m == "POST"]
-        strokes, posts, sent = strokes + len(placed), posts + len(own), sent + sum(
+        finals = sent_inks(requests_seen, start)
+        strokes, posts, sent = strokes + len(placed), posts + len(finals), sent + sum(
             len(b.encode()) for _, _, b in own)
-        inks.append(sent_inks(requests_seen, start)[-1])
+        live += len(live_inks(requests_seen, start))
+        assert len(own) == len(finals) + len(live_inks(requests_seen, start))  # nothing else
+        inks.append(finals[-1])
         assert len(json.loads(inks[-1])) == len(placed)
         clear(page, "button" if k % 2 else "escape")
     read = cli_labels(inks, tmp_path, capsys)
     assert shown == read  # never a stale label: the last reading is the CLI's
-    assert posts == strokes  # one request per finished stroke, nothing else
+    assert posts == strokes  # one request per finished stroke, and those in quick strokes
     p50, p90 = np.percentile(latencies, [50, 90])
     FIGURES["browser: mouse-up -> final label"] = (
         f"p50 {p50:.0f} ms, p90 {p90:.0f} ms over {len(latencies)} of {len(drawings)} drawings")
-    FIGURES["browser: per stroke"] = (f"{posts / strokes:.2f} requests, "
-                                      f"{sent / strokes / 1024:.2f} KiB sent")
+    FIGURES["browser: per stroke"] = (f"{posts / strokes:.2f} requests as it ends, "
+                                      f"{live / strokes:.2f} while it is drawn, "
+                                      f"{sent / strokes / 1024:.2f} KiB sent in all")
     FIGURES["browser: drawn digits read right"] = (
         f"{sum(s == str(d) for s, (d, _) in zip(shown, drawings))} of {len(drawings)}")
     assert len(latencies) >= 0.9 * len(drawings)
@@ -120,6 +136,32 @@ def test_a_large_digit_drawn_slowly_is_still_one_small_message(page, requests_se
     (ink,) = sent_inks(requests_seen, start)
     FIGURES["browser: a 720 px 8 drawn slowly"] = f"{len(ink.encode()):,} bytes of ink"
     assert len(ink.encode()) <= 4096
+    clear(page)
+
+
+def test_a_slow_stroke_is_read_while_the_pen_moves(page, requests_seen):
+    start = len(requests_seen)
+    page.evaluate("""() => { window.shown = [];  // the label, looked at every 100 ms
+      window.looking = setInterval(() => { const t = document.querySelector('#prediction')
+        .innerText; if (t.trim() && t !== shown[shown.length - 1]) shown.push(t); }, 100); }""")
+    (stroke,) = place(STYLES[8][1], Pose(height=600, x=400, y=400))  # one long stroke, 2 s
+    screen = to_screen(page, stroke[:: max(1, len(stroke) // 40)].tolist())
+    page.mouse.move(*screen[0])
+    page.mouse.down()
+    for x, y in screen[1:]:
+        page.mouse.move(x, y)
+        page.wait_for_timeout(2000 / len(screen))
+    during = page.evaluate("() => { clearInterval(looking); return shown.length; }")
+    page.mouse.up()
+    assert settle(page) == "8"
+    asked = live_inks(requests_seen, start)
+    FIGURES["browser: a 2 s stroke"] = (f"{len(asked)} readings asked for while drawn, "
+                                        f"{during} shown before the pen lifted")
+    drawn_for = json.loads(asked[-1])[0][-1][2]  # ms, by the pad's own clock
+    assert during >= 3 and 3 <= len(asked) <= drawn_for / LIVE_READING_MS + 1
+    assert [len(json.loads(ink)[0]) for ink in asked] == sorted(
+        len(json.loads(ink)[0]) for ink in asked)  # the ink so far, growing
+    assert len(sent_inks(requests_seen, start)) == 1  # and one reading as the pen lifts
     clear(page)
 
 

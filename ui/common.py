@@ -6,7 +6,7 @@ import logging
 import gradio as gr
 
 from model.errors import InputError
-from model.spec import BRUSH_WIDTH, CANVAS_SIZE, ROOT
+from model.spec import BRUSH_WIDTH, CANVAS_SIZE, LIVE_READING_MS, ROOT
 
 ASSETS = ROOT / "assets"
 PAD = f"""<div class="inkpad">
@@ -21,12 +21,14 @@ PAD = f"""<div class="inkpad">
 log = logging.getLogger("digitpad")
 
 
-def ink_pad() -> gr.HTML:
-    """The ink pad (assets/inkpad.js): its value is the ink JSON of what is drawn on it."""
+def ink_pad(live: bool = False) -> gr.HTML:
+    """The ink pad (assets/inkpad.js): its value is the ink JSON of what is drawn on it, set
+    as each stroke ends. `live`: while the pen moves, a 'drawing' event carries the ink so far
+    (`event.ink`) at most every LIVE_READING_MS."""
     return gr.HTML("[]", html_template=PAD, elem_id="sketchpad",
                    css_template=(ASSETS / "inkpad.css").read_text(),
-                   js_on_load=(ASSETS / "inkpad.js").read_text(),
-                   brush=BRUSH_WIDTH, apply_default_css=False)
+                   js_on_load=(ASSETS / "inkpad.js").read_text(), brush=BRUSH_WIDTH,
+                   live=LIVE_READING_MS if live else 0, apply_default_css=False)
 
 
 def live_region() -> gr.HTML:

@@ -84,6 +84,18 @@ class DrawPage:
             rows[k] = self.show(reading, why=whys[k], focus=focuses[k])
         return tuple(map(list, zip(*(rows[k] for k in range(len(inks))))))
 
+    def read_live(self, event: gr.EventData):
+        """The ink so far, while the pen moves -> the label, chart and 28x28 preview (never
+        announced: the reading as the pen lifts is the one that counts)."""
+        try:
+            reading = read_drawings(self.served.now.classifier,
+                                    [Drawing.from_json(getattr(event, "ink", "[]"))])[0]
+        except InputError:
+            reading = BLANK
+        if reading is BLANK:
+            return gr.skip(), gr.skip(), gr.skip()
+        return self.show(reading)[:3]
+
     def read_upload(self, file, why: bool, focus: str):
         """The upload tab: an image file -> the six outputs, or a clear message."""
         if file is None:
@@ -154,7 +166,7 @@ class DrawPage:
             with gr.Column(scale=5, min_width=320):
                 with gr.Tabs():
                     with gr.Tab("Draw", id="draw"):
-                        pad = ink_pad()
+                        pad = ink_pad(live=True)
                         with gr.Row():
                             meant = gr.Dropdown(list(CLASSES), value=None, min_width=120,
                                                 label="Wrong? It was a …", elem_id="meant")
@@ -202,8 +214,12 @@ class DrawPage:
         # One batch at a time: under load, readings wait and batch up rather than fight over
         # the cores. Callable (undocumented) for the crowd benchmark.
         pad.change(self.read_pads, [pad, why, focus], outputs, batch=True, max_batch_size=8,
-                   concurrency_limit=1, trigger_mode="always_last", show_progress="hidden",
-                   api_name="draw", api_visibility="undocumented")
+                   concurrency_limit=1, concurrency_id="read", trigger_mode="always_last",
+                   show_progress="hidden", api_name="draw", api_visibility="undocumented")
+        # In the same queue, so a reading in the stroke never lands after the pen lifts.
+        pad.drawing(self.read_live, None, outputs[:3], concurrency_limit=1,
+                    concurrency_id="read", trigger_mode="always_last", show_progress="hidden",
+                    api_visibility="private")
         save.click(self.correct, [pad, meant], thanks, api_visibility="private")
         for control in (why, focus):
             control.change(self.preview, [reading, why, focus], picture,
