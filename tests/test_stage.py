@@ -174,6 +174,14 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
                             timeout=10_000)
     assert "removed from the wall" in speaker.locator("#speaker-said").inner_text()
     assert "100% right (1 of 1)" in stage.locator("#wall").inner_text()
+    # Teach and Roll back answer on the page: too few drawings, nothing taught yet
+    speaker.click("#speaker-teach")
+    speaker.wait_for_function("() => document.querySelector('#speaker-said').textContent"
+                              ".includes('at least 20 drawings')")
+    assert "the last round gave 1" in speaker.locator("#speaker-said").inner_text()
+    speaker.click("#speaker-rollback")
+    speaker.wait_for_function("() => document.querySelector('#speaker-said').textContent"
+                              ".includes('no earlier version')")
     screenshot(speaker, "speaker-phone")
     for page in (stage, early, late, speaker):
         page.context.close()
