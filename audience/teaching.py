@@ -49,7 +49,9 @@ def lessons_file(lessons: list[dict], about: dict, folder: Path) -> Path:
     (N, 28, 28) float32 images in [0, 1], (N,) labels and `about` (JSON), for training.teach."""
     images = [np.asarray(Image.open(io.BytesIO(base64.b64decode(d["thumb"]))), np.float32) / 255
               for d in lessons]
-    file = Path(tempfile.mkstemp(suffix=".npz", prefix=".lessons-", dir=folder)[1])
+    handle, name = tempfile.mkstemp(suffix=".npz", prefix=".lessons-", dir=folder)
+    os.close(handle)
+    file = Path(name)
     np.savez(file, images=np.stack(images), labels=np.array([d["asked"] for d in lessons]),
              about=json.dumps(about))
     return file

@@ -20,6 +20,7 @@ SHIPPED = "shipped"  # the model trained by `training.train`, never changed by t
 TAUGHT_DIR = ROOT / "taught"
 ROLLED_BACK = "ROLLED_BACK"  # a marker file in a version set aside
 NAME = re.compile(r"v(\d+)")
+WRITTEN = re.compile(r"\.?v(\d+)(?:-|$)")  # a version's folder, or one being exported
 MIN_LESSONS = 20  # drawings needed to teach: fewer cannot teach and measure both
 HELD_SHARE = 0.2  # of the drawings, held out to measure before and after
 TEACH_EPOCHS = 3  # a teaching's epochs over the drawings and the TRAIN images it rehearses
@@ -54,8 +55,8 @@ class Versions:
 
     def next_name(self) -> str:
         """The name for the next version: one more than any written (or being written)."""
-        numbers = [int(m.group(1)) for p in self.folder.glob("*v*")
-                   if (m := re.search(r"v(\d+)", p.name))] if self.folder.is_dir() else []
+        numbers = [int(m.group(1)) for p in self.folder.glob("*v*")  # v3, and .v3-... staged
+                   if (m := WRITTEN.match(p.name))] if self.folder.is_dir() else []
         return f"v{max(numbers, default=0) + 1}"
 
     def set_aside(self, version: str) -> None:

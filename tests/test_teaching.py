@@ -66,6 +66,7 @@ def test_versions_are_named_in_order_and_a_rolled_back_one_is_set_aside(tmp_path
         (tmp_path / name / METADATA_FILE).write_text("{}")
     (tmp_path / "v11").mkdir()  # half written: no metadata, not a version
     (tmp_path / ".v12-x8q").mkdir()  # being exported
+    (tmp_path / ".lessons-kv93x.npz").touch()  # a teaching's drawings, not a version
     assert versions.names() == ["v1", "v2", "v10"] and versions.newest() == "v10"
     assert versions.next_name() == "v13"
     versions.set_aside("v10")
