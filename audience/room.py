@@ -257,10 +257,11 @@ class Room:
                 raise RoomError(f"Teaching needs at least {MIN_LESSONS} drawings of a digit "
                                 f"asked for; {which} gave {len(lessons)}. Run a round first.")
             version = self.teacher.start(lessons, rounds)
-        except BaseException as error:
+        except OSError as error:  # the taught folder: full, or not writable
+            self.store.release("teaching")
+            raise RoomError(f"Teaching could not start ({error}).") from None
+        except BaseException:
             self.store.release("teaching")  # the slot is held only by a teaching that runs
-            if isinstance(error, OSError):  # the taught folder: full, or not writable
-                raise RoomError(f"Teaching could not start ({error}).") from None
             raise
         self.store.put("view", "teach")
         return f"Teaching {version} on {len(lessons)} drawings: the stage shows its progress."

@@ -65,6 +65,7 @@ class Teacher:
         self.store, self.served, self.versions = store, served, served.versions
         self.options = ["--epochs", str(epochs), "--rehearse", str(rehearse), "--nice", str(NICE)]
         self.unusable = set()  # versions this replica failed to load: said once, not retried
+        self.swapping = threading.Lock()  # one load at a time: follower, teaching, rollback
 
     def serving(self) -> str:
         """The version the room serves: the one named in the store, else this replica's."""
@@ -180,12 +181,15 @@ class Teacher:
             return
         if not wanted or wanted == self.served.now.version or wanted in self.unusable:
             return
-        try:
-            self.served.swap(wanted)
-            log.warning("serving %s", wanted)
-        except (ModelError, OSError, ValueError) as error:
-            self.unusable.add(wanted)
-            log.warning("cannot serve %s: %s", wanted, error)
+        with self.swapping:
+            if wanted == self.served.now.version:  # another thread loaded it meanwhile
+                return
+            try:
+                self.served.swap(wanted)
+                log.warning("serving %s", wanted)
+            except (ModelError, OSError, ValueError) as error:
+                self.unusable.add(wanted)
+                log.warning("cannot serve %s: %s", wanted, error)
 
 
 def refusal(summary: dict) -> str:

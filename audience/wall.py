@@ -107,7 +107,7 @@ def teaching(state: dict | None, model: str | None) -> str:
     serving = ("the shipped model" if model in (None, "shipped")
                else f"version {html.escape(model)}")
     serving = f'<p class="serving">Serving {serving}</p>'
-    if status in ("starting", "learning", "progress", "saving"):
+    if status in ("starting", "learning", "saving"):
         done = float(state.get("done", 0))
         step = ("Saving the new version" if status == "saving" else
                 f'Epoch {state["epoch"]} of {state["epochs"]}' if "epoch" in state else

@@ -24,7 +24,7 @@ LEARNING_RATE = 1e-4
 
 
 def fine_tune(model, pipeline, config, rehearsal, validation, lessons, held, callbacks=(),
-              learning_rate: float = LEARNING_RATE) -> dict:
+              learning_rate: float = LEARNING_RATE, verbose: int = 1) -> dict:
     """Train `model` (compiled here) `config.epochs` epochs on `rehearsal` (TRAIN's images and
     labels) with `lessons` mixed in, scoring it on `validation` and `held` before and after
     -> {"before", "after", "kept", "history"}; kept: neither score went down."""
@@ -40,7 +40,7 @@ def fine_tune(model, pipeline, config, rehearsal, validation, lessons, held, cal
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(pipeline(x, y, config, training=True), epochs=config.epochs,
-                        callbacks=list(callbacks), verbose=0 if callbacks else 1)
+                        callbacks=list(callbacks), verbose=verbose)
     after = score()
     return {"before": before, "after": after, "history": history.history,
             "kept": all(after[k] >= before[k] for k in before)}

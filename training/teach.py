@@ -27,7 +27,11 @@ import numpy as np
 from model.config import flag, parse
 from model.spec import KERAS_FILE, METADATA_FILE, MODEL_DIR
 from model.versions import HELD_SHARE, MIN_LESSONS, TEACH_EPOCHS, TEACH_REHEARSE
-from training.finetune import LEARNING_RATE
+from training import data, train
+from training.data import DatasetError
+from training.export import export_model
+from training.finetune import LEARNING_RATE, fine_tune, split_held
+from training.network import seed_everything
 
 UPDATES = 20  # progress lines per epoch, at most
 
@@ -56,12 +60,6 @@ def say(event: str, **fields) -> None:
 def teach(config: Config) -> dict:
     """Fine-tune `config.model` on `config.lessons`; export to `config.out` if kept -> the
     summary."""
-    from training import train
-    from training.data import DatasetError
-    from training.export import export_model
-    from training.finetune import fine_tune, split_held
-    from training.network import seed_everything
-
     started = time.time()
     with np.load(config.lessons) as data:
         images, labels = data["images"].astype(np.float32), data["labels"].astype(np.int64)
@@ -78,7 +76,8 @@ def teach(config: Config) -> dict:
     say("learning", epochs=config.epochs, drawings=len(labels), held_out=len(held))
     result = fine_tune(model, train.pipeline, settings, rehearsal, validation,
                        (images[learn], labels[learn]), (images[held], labels[held]),
-                       callbacks=[Progress(config.epochs)], learning_rate=config.learning_rate)
+                       callbacks=[Progress(config.epochs)], learning_rate=config.learning_rate,
+                       verbose=0)  # stdout carries the progress lines only
     summary = {"drawings": len(labels), "learnt": len(learn), "held_out": len(held),
                "validation": len(validation[1]), "before": result["before"],
                "after": result["after"], "kept": result["kept"], "epochs": config.epochs}
@@ -91,9 +90,7 @@ def teach(config: Config) -> dict:
 
 def train_part(dataset: str, config: Config):
     """-> (`config.rehearse` images of TRAIN's training part to rehearse, TRAIN's validation
-    part), each as (images, labels) in the model's format. TEST is never loaded."""
-    from training import data, train
-
+    part), each as (images, labels) in the model's format. TEST is dropped unread."""
     (x, y), _ = data.load_emnist() if dataset == "emnist" else data.load_mnist_subset()
     (x, y), (x_val, y_val) = data.validation_split(x, y, train.Config.validation_fraction,
                                                    config.seed)
@@ -131,8 +128,6 @@ class Progress(keras.callbacks.Callback):
 
 def main(argv=None) -> int:
     config = parse(Config, argv, __doc__)
-    from training.data import DatasetError
-
     if config.nice:
         os.nice(config.nice)
     try:
