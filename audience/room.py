@@ -6,22 +6,20 @@ the digit that was asked for comes from the server, never from the visitor. The 
 controls need the speaker key. The state lives in a store (`audience.store`).
 """
 
-import base64
 import hmac
-import io
 import os
 import secrets
 import time
 from dataclasses import dataclass, field, fields
 
 import numpy as np
-from PIL import Image
 
 from audience.store import CONNECT_TRIES, StoreError
 from audience.teaching import TEACH_SECONDS
 from model.errors import FeedbackError
 from model.feedback import save_correction
 from model.ink import strokes_to_json
+from model.present import png_base64
 from model.reading import DigitReading, Drawing
 from model.spec import CLASSES, NUM_CLASSES
 from model.versions import MIN_LESSONS, TAUGHT_DIR, TEACH_EPOCHS, TEACH_REHEARSE
@@ -90,9 +88,7 @@ class Prompt:
 def thumbnail(image: np.ndarray) -> str:
     """(28, 28) float32 in [0, 1], white ink on black -> a 28x28 PNG as base64: all that
     reaches the wall of any drawing."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, "PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
+    return png_base64(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
 
 
 ACTIONS = ("start", "stop", "pause", "resume", "clear", "collect", "stop-collecting", "remove",

@@ -89,6 +89,19 @@ def bench_model(rows: list, repeat: int) -> None:
     rows.append(("saliency map (one forward and backward pass)",
                  f"p50 {p50:.1f} ms, p99 {p99:.1f} ms", "p50 <= 30 ms"))
 
+    from model.inside import look_inside, to_html
+    from model.samples import load_samples
+
+    digit = load_samples(classifier).images[0]  # a real digit: noise makes larger pictures
+
+    def view():
+        return to_html(look_inside(classifier, digit))
+
+    p50, _, p99 = percentiles(timed(view, repeat // 4 + 1))
+    rows.append(("inside view (the first network's layers, drawn as HTML)",
+                 f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; {len(view().encode()) / 1024:.0f} KiB",
+                 "within 0.2 s of the label"))
+
 
 def bench_numbers(rows: list, repeat: int) -> None:
     """Reading whole numbers: run it on one core with `taskset -c 0`."""

@@ -50,6 +50,23 @@ class Classifier:
         return np.concatenate([np.asarray(self._forward(images[i:i + BATCH]))
                                for i in range(0, len(images), BATCH)])
 
+    def inside(self, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """(28, 28) float32 in [0, 1] -> (the first network's activations, layer by layer, each
+        without the batch axis, ending with its (10,) probabilities; (networks, 10) float32,
+        each network's probabilities), for `model.inside`."""
+        if not hasattr(self._saved, "inside"):
+            raise ModelError(f"The model at {self.folder} was exported without its inside view:"
+                             f" `python -m training.export --folder {self.folder}` adds it.")
+        shown, networks = self._inside(np.asarray(image, np.float32)[None])
+        return [np.asarray(values)[0] for values in shown], np.asarray(networks)[0]
+
+    @functools.cached_property
+    def _inside(self):
+        import tensorflow as tf
+
+        return self._saved.inside.get_concrete_function(
+            tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.float32))
+
     @functools.cached_property
     def gradient(self):
         """A function traced once: ((1, 28, 28) image, digit (-1: the answer)) -> (p, d p[digit]

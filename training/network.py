@@ -58,6 +58,22 @@ def digitpad(name: str = "digitpad") -> keras.Model:
 NETWORKS = {"digitpad": digitpad, "baseline": baseline}
 
 
+def members(model: keras.Model) -> list[keras.Model]:
+    """The networks whose probabilities `model` averages (`model` itself if it is one)."""
+    if model.name != "ensemble":
+        return [model]
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)]
+
+
+def activations(network: keras.Model) -> list:
+    """The symbolic outputs of `network`'s nonlinearities, layer by layer, ending with its
+    probabilities: what the app's inside view shows."""
+    linear = keras.activations.get("linear")
+    shown = [layer.output for layer in network.layers[:-1] if isinstance(layer, layers.ReLU)
+             or getattr(layer, "activation", linear) is not linear]
+    return [*shown, network.outputs[0]]
+
+
 def ensemble(members: list[keras.Model]) -> keras.Model:
     """Average the probabilities of several trained networks: one model, one SavedModel."""
     if len(members) == 1:
