@@ -1,19 +1,27 @@
 // The ink pad (gr.HTML's js_on_load: `element`, `props`, `watch` are Gradio's). Pointer events for
 // mouse, touch and pen on a 2D canvas; the value is the ink as JSON, set once per finished
 // stroke: [[[x, y, t], ...], ...], x and y in canvas pixels, t in ms since the first point.
-// While the pen moves, a 'drawing' event may carry the ink so far, for a reading in the stroke.
+// While the pen moves, the value may be {"drawing": the ink so far}, for a reading in the stroke:
+// one event for both, so the server batches them, and the reading as the pen lifts comes last.
+// The server answers each value by setting `answered`; while answers are slow, or one is
+// awaited, no value is sent mid-stroke: a busy server sheds those readings by itself.
 const canvas = element.querySelector('canvas');
 const context = canvas.getContext('2d');
 const size = canvas.width;
 const brush = Number(props.brush);
-const live = Number(props.live);  // ms between readings asked for while the pen moves; 0: none
-let asked = -Infinity;  // when the last of them was asked for
+const live = Number(props.live);  // ms between values sent while the pen moves; 0: none
+const slow = Number(props.slow);  // ms: an answer slower than this pauses them
+let asked = -Infinity;  // when the last of them was sent
+let awaited = null;  // when the value now awaiting its answer was sent
+let held = false;  // a value set meanwhile, which Gradio sends once that one is answered
+let took = 0;  // ms the last answer took
 let strokes = [];
 let current = null;  // the stroke being drawn
 let pointer = null;  // the one pointer drawing it; other fingers are ignored
 let start = 0;
 
 const STEP = 2;  // px between points kept while drawing
+const LOST = 10000;  // ms: an answer awaited this long is taken as lost (a dropped connection)
 const TOLERANCE = 1;  // px a finished stroke may move when simplified: a digit stays ~1 KB
 
 function point(event) {
@@ -67,8 +75,19 @@ function simplify(stroke) {  // Ramer-Douglas-Peucker: the fewest points within 
   return stroke.filter((_, i) => keep[i]);
 }
 
+function waiting() {  // for the answer to a value sent
+  return awaited !== null && performance.now() - awaited < LOST;
+}
+
+function post(value) {
+  if (value === props.value) return;  // no change, no event, no answer to wait for
+  if (waiting()) held = true;
+  else awaited = performance.now();
+  props.value = value;  // setting the value fires the change event
+}
+
 function send() {
-  props.value = JSON.stringify(strokes);  // setting the value fires the change event
+  post(JSON.stringify(strokes));
 }
 
 canvas.addEventListener('pointerdown', (event) => {
@@ -90,9 +109,10 @@ canvas.addEventListener('pointermove', (event) => {
     current.push(next);
     line(last, next);
   }
-  if (live && event.timeStamp - asked >= live && current.length > 1) {
-    asked = event.timeStamp;  // the server answers one at a time per visitor, the last one asked
-    trigger('drawing', {ink: JSON.stringify([...strokes, simplify(current)])});
+  if (live && !waiting() && took <= slow && event.timeStamp - asked >= live
+      && current.length > 1) {
+    asked = event.timeStamp;
+    post(JSON.stringify({drawing: [...strokes, simplify(current)]}));
   }
 });
 
@@ -122,6 +142,13 @@ function clear() {
   paint();
   send();
 }
+
+watch('answered', () => {
+  const now = performance.now();
+  if (awaited !== null) took = now - awaited;
+  awaited = held ? now : null;
+  held = false;
+});
 
 watch('value', () => {  // the server emptied the pad (a drawing sent to the stage)
   if (props.value === '[]' && strokes.length && pointer === null) {

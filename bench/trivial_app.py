@@ -3,6 +3,7 @@ event with the same inputs, outputs and queue settings, answered with constants.
 run it beside the app."""
 
 import os
+import time
 
 import gradio as gr
 import numpy as np
@@ -19,7 +20,7 @@ def classify(image: gr.FileData) -> dict:
     return ANSWER
 
 
-def draw(inks: list, whys: list, focuses: list) -> tuple[list, ...]:
+def draw(inks: list, whys: list, focuses: list, lookings: list) -> tuple[list, ...]:
     """The pad's event, as the page sends it: the same outputs, constant but for the preview
     (a picture of its own each time, as Digitpad's are: one file shared by all is a race in
     Gradio's cache)."""
@@ -27,17 +28,19 @@ def draw(inks: list, whys: list, focuses: list) -> tuple[list, ...]:
     previews = [PREVIEW.copy() for _ in range(n)]
     for preview in previews:  # each its own
         preview.flat[np.random.randint(preview.size)] = 255
-    return [{"7": 1.0}] * n, [CHART] * n, previews, ["A constant."] * n, [None] * n
+    return ([{"7": 1.0}] * n, [CHART] * n, previews, ["A constant."] * n, [None] * n, [""] * n,
+            [gr.skip()] * n, [gr.update(answered=time.monotonic())] * n)
 
 
 with gr.Blocks(title="trivial", analytics_enabled=False) as demo:
-    pad = gr.HTML("[]")
+    pad = gr.HTML("[]", answered=0)
     why, focus = gr.Checkbox(), gr.Radio(["its answer"], value="its answer")
+    looking = gr.State(False)
     outputs = [gr.Label(), gr.BarPlot(None, x="digit", y="probability", color="reading"),
-               gr.Image(format="png"), gr.Markdown(), gr.State(None)]
-    pad.change(draw, [pad, why, focus], outputs, batch=True, max_batch_size=8,
-               concurrency_limit=1, trigger_mode="always_last", api_name="draw",
-               api_visibility="undocumented")
+               gr.Image(format="png"), gr.Markdown(), gr.State(None), gr.HTML(), gr.HTML()]
+    pad.change(draw, [pad, why, focus, looking], [*outputs, pad], batch=True, max_batch_size=8,
+               concurrency_limit=1, concurrency_id="read", trigger_mode="always_last",
+               api_name="draw", api_visibility="undocumented")
     gr.api(classify, api_name="classify")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")  # as app.py's queue
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000")

@@ -2,6 +2,7 @@
 
 Ink is JSON: a list of strokes, each a list of points [x, y, t], with x and y in the pixels of
 the pad's 800x800 canvas and t in milliseconds since the first point (t may be left out).
+While a stroke is drawn, the pad may send the ink so far as `{"drawing": ink}` (`pad_value`).
 """
 
 import json
@@ -11,6 +12,16 @@ from PIL import Image, ImageDraw
 
 from model.errors import InputError
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE, MAX_INK_BYTES, MAX_POINTS, MAX_STROKES
+
+IN_STROKE = '{"drawing":'  # the pad's value while the pen moves: {"drawing": the ink so far}
+
+
+def pad_value(text: str) -> tuple[str, bool]:
+    """The ink pad's value -> (its ink JSON, whether the pen is still moving). The pad sends
+    `{"drawing": ink}` while a stroke is drawn, and the plain ink as each stroke ends."""
+    if isinstance(text, str) and text.startswith(IN_STROKE) and text.endswith("}"):
+        return text[len(IN_STROKE):-1], True
+    return text, False
 
 
 def strokes_from_json(text: str) -> list[np.ndarray]:

@@ -22,6 +22,7 @@ PALETTE = np.concatenate([
     np.stack([np.interp(np.linspace(0, 1, LEVELS), np.linspace(0, 1, len(_STOPS)), _STOPS[:, c])
               for c in range(3)], axis=-1).round(),
     [[255, 255, 255]]]).astype(np.uint8)  # the last colour is transparent
+PALE, ORANGE = (255, 247, 237), (251, 146, 60)  # the outputs' cells, for 0 and 1
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,12 @@ def to_html(inside: Inside, what: str = "the drawing") -> str:
     return '<div class="inside">' + "".join(parts) + "</div>"
 
 
+def _cell(q: float) -> tuple[int, int, int]:
+    """A probability -> its cell's colour, from pale to orange: dark text reads on both, in
+    either theme."""
+    return tuple(round(a + q * (b - a)) for a, b in zip(PALE, ORANGE))
+
+
 def outputs_table(networks: np.ndarray) -> str:
     """(networks, 10) probabilities -> a table: one row per network, then their average."""
     rows = [(f"Network {k + 1}", p) for k, p in enumerate(networks)]
@@ -120,7 +127,7 @@ def outputs_table(networks: np.ndarray) -> str:
     head = "".join(f'<th scope="col">{d}</th>' for d in range(networks.shape[1]))
     body = "".join(
         f'<tr><th scope="row">{name}</th>' + "".join(
-            f'<td style="background: rgba(234, 88, 12, {q:.2f})">{round(100 * q)}</td>'
+            f'<td style="background: rgb{_cell(q)}; color: #111827">{round(100 * q)}</td>'
             for q in p) + "</tr>" for name, p in rows)
     return (f'<table class="inside-outputs"><caption><b>The ten outputs</b>, in %: each network'
             f' gives a probability per digit, and the app answers with their average.</caption>'

@@ -23,7 +23,8 @@ BRUSH_WIDTH = 24  # the pad's one brush (px of the canvas), round caps and joins
 MAX_STROKES = 200  # ink with more strokes or points is refused
 MAX_POINTS = 5000
 MAX_INK_BYTES = 256 * 1024  # ink JSON longer than this is refused before it is parsed
-LIVE_READING_MS = 150  # while the pen moves, the pad asks for a reading at most this often
+LIVE_READING_MS = 150  # while the pen moves, the pad asks for a reading at most this often ...
+LIVE_SLOW_MS = 300  # ... and none while the last answer took longer: a busy server sheds them
 
 # ---------------------------------------------------------------------------- places
 ROOT = Path(__file__).resolve().parent.parent

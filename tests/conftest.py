@@ -93,10 +93,14 @@ def open_page(browser, url, requests_seen, **context):
     return page
 
 
-def screenshot(page, name: str, full_page: bool = False) -> None:
+def screenshot(page, name: str, full_page: bool = False, of: str | None = None) -> None:
+    """Save the page (or the element `of` selects) as DIGITPAD_SCREENSHOTS/name.png."""
     folder = Path(os.environ.get("DIGITPAD_SCREENSHOTS", "/tmp/digitpad-screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=folder / f"{name}.png", full_page=full_page)
+    if of:
+        page.locator(of).screenshot(path=folder / f"{name}.png")
+    else:
+        page.screenshot(path=folder / f"{name}.png", full_page=full_page)
 
 
 def to_screen(page, points):

@@ -13,7 +13,7 @@ from bench.bad_uploads import digit_photo, write_corpus
 from model import predict
 from model.feedback import load_corrections
 from model.imagefile import read_image
-from model.ink import draw_strokes, strokes_to_json
+from model.ink import IN_STROKE, draw_strokes, strokes_to_json
 from model.preprocess import from_array, to_emnist
 from model.spec import BRUSH_WIDTH
 from tests.conftest import strokes_of
@@ -189,3 +189,23 @@ def test_a_correction_stores_the_pads_own_drawing(app_url, tmp_path):
     assert "one drawn digit at a time" in page.correct(strokes_to_json(
         strokes + strokes_of(4, Pose(height=300, x=650, y=420, brush=BRUSH_WIDTH))), "1")
     assert len(load_corrections(tmp_path)[1]) == 1
+
+
+def test_a_value_sent_while_the_pen_moves_updates_the_reading_but_not_what_counts(tmp_path):
+    import gradio as gr
+
+    import app  # its served model, as the page has it
+
+    page = DrawPage(app.served, tmp_path)
+    ink = strokes_to_json(strokes_of(7, Pose(height=500, x=400, y=420, brush=BRUSH_WIDTH)))
+    values = [ink, IN_STROKE + ink + "}", IN_STROKE + "[]}", IN_STROKE + "junk}"]
+    lifted, moving, blank, junk = zip(*page.read_pads(values, [False] * 4, ["its answer"] * 4,
+                                                      [True] * 4))
+    assert max(lifted[0], key=lifted[0].get) == "7" and lifted[0] == moving[0]
+    assert lifted[1].equals(moving[1])  # the chart
+    assert "Convolution 1" in lifted[6] and moving[6] == lifted[6]  # the inside view
+    assert lifted[2] is not None and lifted[4] is not None and "7" in lifted[5]
+    skip = gr.skip()
+    assert [moving[i] == skip for i in (2, 3, 4, 5)] == [True] * 4  # preview, note, reading kept
+    assert all(v == skip for v in blank[:7]) and all(v == skip for v in junk[:7])  # and spoken
+    assert all(row[7]["answered"] > 0 for row in (lifted, moving, blank, junk))  # for the pad

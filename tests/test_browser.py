@@ -16,8 +16,8 @@ from PIL import Image
 
 from bench.photos import photo
 from model import predict
-from model.ink import draw_strokes, strokes_from_json
-from model.spec import CANVAS_SIZE, LIVE_READING_MS
+from model.ink import draw_strokes, pad_value, strokes_from_json
+from model.spec import CANVAS_SIZE, LIVE_READING_MS, LIVE_SLOW_MS
 from tests.conftest import (
     FIGURES,
     FULL,
@@ -68,8 +68,9 @@ def sent_inks(requests_seen, since: int) -> list[str]:
 
 def live_inks(requests_seen, since: int) -> list[str]:
     """The ink so far of every reading the pad asked for while the pen moved since `since`."""
-    return [b["event_data"]["ink"] for b in joined(requests_seen, since)
-            if isinstance(b.get("event_data"), dict) and "ink" in b["event_data"]]
+    values = [b["data"][0] for b in joined(requests_seen, since)
+              if b["data"] and isinstance(b["data"][0], str)]
+    return [ink for ink, moving in map(pad_value, values) if moving]
 
 
 def cli_labels(inks: list[str], folder: Path, capsys) -> list[str]:
@@ -139,18 +140,25 @@ def test_a_large_digit_drawn_slowly_is_still_one_small_message(page, requests_se
     clear(page)
 
 
-def test_a_slow_stroke_is_read_while_the_pen_moves(page, requests_seen):
-    start = len(requests_seen)
-    page.evaluate("""() => { window.shown = [];  // the label, looked at every 100 ms
-      window.looking = setInterval(() => { const t = document.querySelector('#prediction')
-        .innerText; if (t.trim() && t !== shown[shown.length - 1]) shown.push(t); }, 100); }""")
-    (stroke,) = place(STYLES[8][1], Pose(height=600, x=400, y=400))  # one long stroke, 2 s
+def slow_stroke(page, stroke, seconds: float = 2, lift: bool = True) -> None:
+    """Draw one stroke (canvas coordinates) with the mouse over about `seconds`."""
     screen = to_screen(page, stroke[:: max(1, len(stroke) // 40)].tolist())
     page.mouse.move(*screen[0])
     page.mouse.down()
     for x, y in screen[1:]:
         page.mouse.move(x, y)
-        page.wait_for_timeout(2000 / len(screen))
+        page.wait_for_timeout(1000 * seconds / len(screen))
+    if lift:
+        page.mouse.up()
+
+
+def test_a_slow_stroke_is_read_while_the_pen_moves(page, requests_seen):
+    page.keyboard.press("Escape")  # Clear on an empty pad: nothing sent, nothing to wait for
+    start = len(requests_seen)
+    page.evaluate("""() => { window.shown = [];  // the label, looked at every 100 ms
+      window.looking = setInterval(() => { const t = document.querySelector('#prediction')
+        .innerText; if (t.trim() && t !== shown[shown.length - 1]) shown.push(t); }, 100); }""")
+    slow_stroke(page, place(STYLES[8][1], Pose(height=600, x=400, y=400))[0], lift=False)
     during = page.evaluate("() => { clearInterval(looking); return shown.length; }")
     page.mouse.up()
     assert settle(page) == "8"
@@ -162,6 +170,61 @@ def test_a_slow_stroke_is_read_while_the_pen_moves(page, requests_seen):
     assert [len(json.loads(ink)[0]) for ink in asked] == sorted(
         len(json.loads(ink)[0]) for ink in asked)  # the ink so far, growing
     assert len(sent_inks(requests_seen, start)) == 1  # and one reading as the pen lifts
+    clear(page)
+
+
+def test_while_answers_come_slowly_the_pad_stops_asking_mid_stroke(browser, app_url,
+                                                                    requests_seen):
+    page = open_page(browser, app_url, requests_seen, viewport={"width": 1280, "height": 900})
+    network = page.context.new_cdp_session(page)  # a visitor far away: every answer is slow
+    network.send("Network.enable")
+    network.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 2 * LIVE_SLOW_MS, "downloadThroughput": -1,
+        "uploadThroughput": -1})
+    (eight,) = place(STYLES[8][1], Pose(height=600, x=400, y=400))
+    for first in (True, False):
+        start = len(requests_seen)
+        slow_stroke(page, eight)
+        assert settle(page) == "8"  # the reading as the pen lifts still comes
+        asked = live_inks(requests_seen, start)
+        assert len(asked) <= 1 if first else asked == []  # one before any answer was timed
+        clear(page)
+    page.context.close()
+
+
+def test_inside_the_network_follows_every_reading_while_open(page):
+    page.get_by_role("button", name="Inside the network").click()
+    page.wait_for_selector("#inside-view .inside-note")  # "Draw a digit to see inside"
+    page.evaluate("""() => {  // when the label and the inside view changed (page clock, ms)
+      const watch = (selector, times) => new MutationObserver(() => times.push(performance.now()))
+        .observe(document.querySelector(selector), {subtree: true, childList: true,
+                                                    characterData: true});
+      window.labels = []; window.views = [];
+      watch('#prediction', labels); watch('#inside-view', views); }""")
+    slow_stroke(page, place(STYLES[8][1], Pose(height=600, x=400, y=400))[0])
+    assert settle(page) == "8"
+    labels, views = page.evaluate("() => [labels, views]")
+    lags = [min((v - t for v in views if v >= t - 1), default=1e9) for t in labels]
+    FIGURES["browser: inside view after the label"] = (f"at most {max(lags):.0f} ms after "
+                                                       f"each of {len(labels)} DOM changes")
+    assert len(labels) >= 3 and max(lags) <= 200
+    view = page.locator("#inside-view")
+    captions = view.locator("figcaption").all_inner_texts()
+    assert [c.split(":")[0] for c in captions] == [
+        "Convolution 1", "Convolution 2", "Convolution 3", "Convolution 4", "Convolution 5",
+        "Dense layer"]
+    assert all(img.evaluate("i => i.complete && i.naturalWidth > 0")
+               for img in view.locator("img").all())
+    average = view.locator("tr", has_text="Average").locator("td").all_inner_texts()
+    top = float(page.locator("#prediction meter").first.get_attribute("value"))
+    assert int(average[8]) == round(100 * top)  # the table's average is the label's answer
+    screenshot(page, "inside", of="#inside")  # the README's picture
+
+    page.get_by_role("button", name="Inside the network").click()  # closed: left as it was
+    shown = view.inner_html()
+    clear(page)
+    draw(page, place(STYLES[7][0], Pose(height=520, x=400, y=400)))
+    assert settle(page) == "7" and view.inner_html() == shown
     clear(page)
 
 

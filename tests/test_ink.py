@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model.errors import InputError
-from model.ink import draw_strokes, strokes_from_json, strokes_to_json
+from model.ink import draw_strokes, pad_value, strokes_from_json, strokes_to_json
 from model.preprocess import to_emnist
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE
 from tests.conftest import strokes_of
@@ -74,3 +74,11 @@ def test_huge_coordinates_are_clipped_to_the_canvas():
     (stroke,) = strokes_from_json("[[[-1e300, 5e300, 0], [400, 400, 10]]]")
     np.testing.assert_array_equal(stroke[:, :2], [[0, CANVAS_SIZE], [400, 400]])
     assert draw_strokes([stroke]).max() == 255
+
+
+def test_the_pads_value_says_whether_the_pen_is_still_moving():
+    ink = strokes_to_json(strokes_of(4, Pose(height=420, x=380, y=410)))
+    assert pad_value(ink) == (ink, False)
+    assert pad_value(json.dumps({"drawing": json.loads(ink)}, separators=(",", ":"))) == (
+        json.dumps(json.loads(ink), separators=(",", ":")), True)  # as the pad's JS writes it
+    assert pad_value('{"a": 1}') == ('{"a": 1}', False)  # not ink: refused as ink later

@@ -14,7 +14,7 @@ from model import predict
 from model.classifier import Classifier
 from model.config import parse
 from model.spec import CLASSES, KERAS_FILE, METADATA_FILE, SAMPLES_FILE
-from training import train
+from training import export, train
 from training.export import export_model
 from training.network import baseline
 from training.report import wilson_interval
@@ -110,7 +110,8 @@ def test_training_on_a_corrupt_dataset_file_fails_clearly_and_writes_nothing(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["matlab.zip"]
 
 
-@pytest.mark.parametrize("config", [train.Config, predict.Config, space.Config, crowd.Config])
+@pytest.mark.parametrize("config", [train.Config, predict.Config, space.Config, crowd.Config,
+                                    export.Config])
 def test_every_flag_has_help(capsys, config):
     with pytest.raises(SystemExit):
         parse(config, ["--help"])

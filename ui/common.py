@@ -2,11 +2,12 @@
 
 import functools
 import logging
+import time
 
 import gradio as gr
 
 from model.errors import InputError
-from model.spec import BRUSH_WIDTH, CANVAS_SIZE, LIVE_READING_MS, ROOT
+from model.spec import BRUSH_WIDTH, CANVAS_SIZE, LIVE_READING_MS, LIVE_SLOW_MS, ROOT
 
 ASSETS = ROOT / "assets"
 PAD = f"""<div class="inkpad">
@@ -23,12 +24,20 @@ log = logging.getLogger("digitpad")
 
 def ink_pad(live: bool = False) -> gr.HTML:
     """The ink pad (assets/inkpad.js): its value is the ink JSON of what is drawn on it, set
-    as each stroke ends. `live`: while the pen moves, a 'drawing' event carries the ink so far
-    (`event.ink`) at most every LIVE_READING_MS."""
+    as each stroke ends. `live`: while the pen moves, it is also set to `{"drawing": the ink so
+    far}` at most every LIVE_READING_MS (`model.ink.pad_value` tells them apart), one awaiting
+    its answer at most, and none while answers take over LIVE_SLOW_MS. The handler answers
+    each value with `answered()` as an update of the pad."""
     return gr.HTML("[]", html_template=PAD, elem_id="sketchpad",
                    css_template=(ASSETS / "inkpad.css").read_text(),
                    js_on_load=(ASSETS / "inkpad.js").read_text(), brush=BRUSH_WIDTH,
-                   live=LIVE_READING_MS if live else 0, apply_default_css=False)
+                   live=LIVE_READING_MS if live else 0, slow=LIVE_SLOW_MS, answered=0,
+                   apply_default_css=False)
+
+
+def answered() -> dict:
+    """The update that tells the pad its value was answered (it times the answers)."""
+    return gr.update(answered=time.monotonic())
 
 
 def live_region() -> gr.HTML:

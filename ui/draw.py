@@ -1,14 +1,16 @@
 """The main page: draw on the pad, pick a held-out TEST sample or upload a photo, and see
-what the network reads, why, and the 28x28 image it saw."""
+what the network reads, why, the 28x28 image it saw, and what its layers computed."""
 
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
-from model.errors import FeedbackError, InputError
+from model.errors import FeedbackError, InputError, ModelError
 from model.explain import overlay, saliency
 from model.feedback import save_correction
+from model.ink import pad_value
+from model.inside import look_inside, to_html
 from model.present import (
     announcement,
     chart,
@@ -30,7 +32,7 @@ from model.reading import (
     read_each_as_digit,
 )
 from model.spec import CLASSES, TRAIN_COMMAND
-from ui.common import ink_pad, live_region, path_of, refused
+from ui.common import answered, ink_pad, live_region, path_of, refused
 
 GALLERY_SIZE = 40  # samples shown at once
 DRAW_PROMPT = ("✏️ **Draw a digit** (0-9), or a whole number, on the pad: the network reads "
@@ -46,17 +48,35 @@ class DrawPage:
         self.served, self.corrections = served, corrections
 
     # ------------------------------------------------------------------------ readings
-    def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO):
-        """A reading -> the six outputs: label, chart, preview, note, the reading kept, and
-        what the live region says."""
-        said = announcement(reading)
+    def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO,
+             looking: bool = False):
+        """A reading -> the seven outputs: label, chart, preview, note, the reading kept, what
+        the live region says, and the inside view (left as it is while its panel is closed)."""
+        said, inside = announcement(reading), self.inside(reading) if looking else gr.skip()
         if reading is BLANK:
-            return None, None, None, note or DRAW_PROMPT, None, said
+            return None, None, None, note or DRAW_PROMPT, None, said, inside
         if isinstance(reading, NumberReading):
             return (label(reading), chart(reading.digits[0].probabilities),
-                    self.preview(reading), note or number_note(reading), reading, said)
+                    self.preview(reading), note or number_note(reading), reading, said, inside)
         return (label(reading), chart(reading.probabilities), self.preview(reading, why, focus),
-                note or verdict(reading.probabilities), reading, said)
+                note or verdict(reading.probabilities), reading, said, inside)
+
+    def inside(self, reading) -> str:
+        """A reading -> the inside view's HTML: the first network's layers for its (first)
+        digit."""
+        if reading is None or reading is BLANK:
+            return '<p class="inside-note">Draw a digit to see inside the network.</p>'
+        number = isinstance(reading, NumberReading)
+        try:
+            inside = look_inside(self.served.now.classifier,
+                                 (reading.digits[0] if number else reading).image)
+        except ModelError as error:
+            return f'<p class="inside-note">{refused("the inside view", error)}</p>'
+        return to_html(inside, "the number's first digit" if number else "this digit")
+
+    def open_inside(self, reading):
+        """The inside panel opened -> (it is open, its view of the reading shown)."""
+        return True, self.inside(reading)
 
     def preview(self, reading, why: bool = False, focus: str = AUTO):
         """The image beside the chart: the 28x28 input, its saliency map, or a number's boxes."""
@@ -70,45 +90,44 @@ class DrawPage:
                            None if focus == AUTO else int(focus))
         return overlay(reading.image, heat)
 
-    def read_pads(self, inks: list, whys: list, focuses: list) -> tuple[list, ...]:
-        """A batch of ink pad values (ink JSON) -> a batch of the six outputs, every digit of
-        every drawing classified in one model call."""
-        rows, drawings = {}, {}
-        for k, text in enumerate(inks):
+    def read_pads(self, values: list, whys: list, focuses: list,
+                  lookings: list) -> tuple[list, ...]:
+        """A batch of ink pad values -> a batch of the seven outputs and the pad's answer,
+        every digit of every drawing classified in one model call. A value sent while the pen
+        moves (`model.ink.pad_value`) updates only the label, chart and inside view: it is
+        never announced, and the reading as the pen lifts is the one that counts."""
+        rows, drawings, moving = {}, {}, {}
+        for k, value in enumerate(values):
+            ink, moving[k] = pad_value(value)
             try:
-                drawings[k] = Drawing.from_json(text)
+                drawings[k] = Drawing.from_json(ink)
             except InputError as error:
-                rows[k] = self.show(BLANK, f"⚠️ {refused('the pad', error)}")
+                rows[k] = self.show(BLANK, f"⚠️ {refused('the pad', error)}",
+                                    looking=lookings[k])
         readings = read_drawings(self.served.now.classifier, list(drawings.values()))
         for k, reading in zip(drawings, readings):
-            rows[k] = self.show(reading, why=whys[k], focus=focuses[k])
-        return tuple(map(list, zip(*(rows[k] for k in range(len(inks))))))
+            rows[k] = self.show(reading, why=whys[k] and not moving[k], focus=focuses[k],
+                                looking=lookings[k])
+        for k, row in rows.items():
+            if moving[k]:  # the label, chart and inside view (the preview is a file to fetch);
+                skip = gr.skip()  # nothing readable yet: the last reading stays
+                rows[k] = (skip,) * len(row) if row[0] is None else (*row[:2], *[skip] * 4, row[6])
+        return tuple(map(list, zip(*(rows[k] + (answered(),) for k in range(len(values))))))
 
-    def read_live(self, event: gr.EventData):
-        """The ink so far, while the pen moves -> the label, chart and 28x28 preview (never
-        announced: the reading as the pen lifts is the one that counts)."""
-        try:
-            reading = read_drawings(self.served.now.classifier,
-                                    [Drawing.from_json(getattr(event, "ink", "[]"))])[0]
-        except InputError:
-            reading = BLANK
-        if reading is BLANK:
-            return gr.skip(), gr.skip(), gr.skip()
-        return self.show(reading)[:3]
-
-    def read_upload(self, file, why: bool, focus: str):
-        """The upload tab: an image file -> the six outputs, or a clear message."""
+    def read_upload(self, file, why: bool, focus: str, looking: bool):
+        """The upload tab: an image file -> the seven outputs, or a clear message."""
         if file is None:
-            return self.show(BLANK)
+            return self.show(BLANK, looking=looking)
         try:
             drawing = Drawing.from_file(path_of(file))
             reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
         except InputError as error:
             gr.Warning(refused("an upload", error))
-            return self.show(BLANK, f"⚠️ {error}")
+            return self.show(BLANK, f"⚠️ {error}", looking=looking)
         if reading is BLANK:
-            return self.show(BLANK, "No digit found in this image: try dark ink on light paper.")
-        outputs = self.show(reading, why=why, focus=focus)
+            return self.show(BLANK, "No digit found in this image: try dark ink on light paper.",
+                             looking=looking)
+        outputs = self.show(reading, why=why, focus=focus, looking=looking)
         if why or drawing.sheet.gray is None:
             return outputs
         # The photo as read beside the 28x28 input, so a visitor sees what was read and why.
@@ -141,19 +160,21 @@ class DrawPage:
                   f"{samples.labels[i]} → {samples.predicted[i]}") for i in indices]
         return items, indices.tolist()
 
-    def sample(self, index: int, why: bool = False, focus: str = AUTO):
-        """One TEST sample by index -> the six outputs, with its true label in the note."""
+    def sample(self, index: int, why: bool = False, focus: str = AUTO, looking: bool = False):
+        """One TEST sample by index -> the seven outputs, with its true label in the note."""
         samples = self.served.now.samples
         i, reading = samples.reading(index)
-        return self.show(reading, sample_note(i, samples.labels[i], reading), why, focus)
+        return self.show(reading, sample_note(i, samples.labels[i], reading), why, focus,
+                         looking)
 
-    def pick_sample(self, indices: list, why: bool, focus: str, event: gr.SelectData):
-        return self.sample(indices[event.index], why, focus)
+    def pick_sample(self, indices: list, why: bool, focus: str, looking: bool,
+                    event: gr.SelectData):
+        return self.sample(indices[event.index], why, focus, looking)
 
-    def random_sample(self, digit: str, mistakes: bool, why: bool, focus: str):
+    def random_sample(self, digit: str, mistakes: bool, why: bool, focus: str, looking: bool):
         pool = self.served.now.samples.pick(None if digit == "All" else int(digit), mistakes)
         index = int(np.random.default_rng().choice(pool)) if len(pool) else 0
-        return self.sample(index, why, focus)
+        return self.sample(index, why, focus, looking)
 
     # ------------------------------------------------------------------------ layout
     def render(self) -> None:
@@ -206,30 +227,37 @@ class DrawPage:
                 picture = gr.Image(label="What the network saw (28x28)", elem_id="preview",
                                    interactive=False, height=260, buttons=[], format="png",
                                    alt_text="The 28x28 image the network read")
+        with gr.Accordion("Inside the network", open=False, elem_id="inside") as panel:
+            inside = gr.HTML("", elem_id="inside-view", js_on_load=None)
+        looking = gr.State(False)  # whether that panel is open: closed, nothing is computed
         with gr.Accordion("Model card", open=False, elem_id="model-card"):
             gr.Markdown(model_card(self.served.now.classifier.metadata)
                         + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
 
-        outputs = [shown_label, bars, picture, note, reading, live_region()]
+        outputs = [shown_label, bars, picture, note, reading, live_region(), inside]
         # One batch at a time: under load, readings wait and batch up rather than fight over
-        # the cores. Callable (undocumented) for the crowd benchmark.
-        pad.change(self.read_pads, [pad, why, focus], outputs, batch=True, max_batch_size=8,
-                   concurrency_limit=1, concurrency_id="read", trigger_mode="always_last",
-                   show_progress="hidden", api_name="draw", api_visibility="undocumented")
-        # In the same queue, so a reading in the stroke never lands after the pen lifts.
-        pad.drawing(self.read_live, None, outputs[:3], concurrency_limit=1,
-                    concurrency_id="read", trigger_mode="always_last", show_progress="hidden",
-                    api_visibility="private")
+        # the cores, and one visitor has one in flight, the latest held back (always_last): so
+        # readings while the pen moves thin out by themselves, and the one as it lifts comes
+        # last. Callable (undocumented) for the crowd benchmark.
+        pad.change(self.read_pads, [pad, why, focus, looking], [*outputs, pad], batch=True,
+                   max_batch_size=8, concurrency_limit=1, concurrency_id="read",
+                   trigger_mode="always_last", show_progress="hidden", api_name="draw",
+                   api_visibility="undocumented")
         save.click(self.correct, [pad, meant], thanks, api_visibility="private")
         for control in (why, focus):
             control.change(self.preview, [reading, why, focus], picture,
                            api_visibility="private", show_progress="hidden")
-        upload.upload(self.read_upload, [upload, why, focus], outputs, preprocess=False,
-                      api_visibility="private")
-        upload.clear(lambda: self.show(BLANK), None, outputs, api_visibility="private")
+        upload.upload(self.read_upload, [upload, why, focus, looking], outputs,
+                      preprocess=False, api_visibility="private")
+        upload.clear(lambda looking: self.show(BLANK, looking=looking), looking, outputs,
+                     api_visibility="private")
         for control in (digit, mistakes):
             control.change(self.gallery, [digit, mistakes], [picker, shown],
                            api_visibility="private")
-        picker.select(self.pick_sample, [shown, why, focus], outputs, api_visibility="private")
-        lucky.click(self.random_sample, [digit, mistakes, why, focus], outputs,
+        picker.select(self.pick_sample, [shown, why, focus, looking], outputs,
+                      api_visibility="private")
+        lucky.click(self.random_sample, [digit, mistakes, why, focus, looking], outputs,
                     api_visibility="private")
+        panel.expand(self.open_inside, reading, [looking, inside], api_visibility="private",
+                     show_progress="hidden")
+        panel.collapse(lambda: False, None, looking, api_visibility="private")
