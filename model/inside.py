@@ -42,23 +42,19 @@ def look_inside(classifier, image: np.ndarray) -> Inside:
     """(28, 28) float32 image in [0, 1] -> the first network's layers and every network's
     probabilities, from one call of the classifier's SavedModel."""
     shown, networks = classifier.inside(image)
-    maps = [values for values in shown[:-1] if values.ndim == 3]
-    layers = []
-    for values in shown[:-1]:
-        if values.ndim == 3:
-            n = len(layers)
-            layers.append(Layer(f"Convolution {n + 1}: {values.shape[2]} maps of "
-                                f"{values.shape[0]}×{values.shape[1]}",
-                                _conv_says(n, maps, values), values))
-        else:
-            layers.append(Layer(f"Dense layer: {values.size} units",
-                                "Each unit weighs every map of the layer before: together they "
-                                "are the network's summary of the drawing, which the output "
-                                "layer reads.", values))
+    *hidden, _ = shown  # its own outputs are the first row of `networks`
+    maps = [values for values in hidden if values.ndim == 3]  # the convolutions come first
+    layers = [Layer(f"Convolution {n + 1}: {values.shape[2]} maps of "
+                    f"{values.shape[0]}×{values.shape[1]}", _conv_says(n, maps), values)
+              for n, values in enumerate(maps)]
+    layers += [Layer(f"Dense layer: {values.size} units", "Each unit weighs every map of the "
+                     "layer before: together they are the network's summary of the drawing, "
+                     "which the output layer reads.", values)
+               for values in hidden if values.ndim == 1]
     return Inside(tuple(layers), networks)
 
 
-def _conv_says(n: int, maps: list, values: np.ndarray) -> str:
+def _conv_says(n: int, maps: list) -> str:
     """One line on the n-th convolution, from where it sits among the others."""
     if n == 0:
         return ("Each map is one small filter slid over the drawing: it lights up where its "
@@ -66,7 +62,7 @@ def _conv_says(n: int, maps: list, values: np.ndarray) -> str:
     if n == len(maps) - 1:
         return ("Each map says where in the digit one part is, a loop, a bar or a corner: "
                 "the picture is coarse now, the meaning is not.")
-    if values.shape[0] < maps[n - 1].shape[0]:
+    if maps[n].shape[0] < maps[n - 1].shape[0]:
         return ("After pooling to half the size, each filter sees a wider patch: curves, "
                 "stroke ends and where strokes meet.")
     return "Filters over the maps before: they combine edges into curves, corners and ends."
