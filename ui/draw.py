@@ -102,17 +102,24 @@ class DrawPage:
             try:
                 drawings[k] = Drawing.from_json(ink)
             except InputError as error:
-                rows[k] = self.show(BLANK, f"⚠️ {refused('the pad', error)}",
-                                    looking=lookings[k])
+                note = f"⚠️ {refused('the pad', error)}"
+                rows[k] = self.show_moving(BLANK) if moving[k] else self.show(
+                    BLANK, note, looking=lookings[k])
         readings = read_drawings(self.served.now.classifier, list(drawings.values()))
         for k, reading in zip(drawings, readings):
-            rows[k] = self.show(reading, why=whys[k] and not moving[k], focus=focuses[k],
-                                looking=lookings[k])
-        for k, row in rows.items():
-            if moving[k]:  # the label, chart and inside view (the preview is a file to fetch);
-                skip = gr.skip()  # nothing readable yet: the last reading stays
-                rows[k] = (skip,) * len(row) if row[0] is None else (*row[:2], *[skip] * 4, row[6])
+            rows[k] = self.show_moving(reading, lookings[k]) if moving[k] else self.show(
+                reading, why=whys[k], focus=focuses[k], looking=lookings[k])
         return tuple(map(list, zip(*(rows[k] + (answered(),) for k in range(len(values))))))
+
+    def show_moving(self, reading, looking: bool = False):
+        """A reading while the pen moves -> the seven outputs, only the label, chart and inside
+        view changed (the preview is a file to fetch); nothing readable yet changes none."""
+        skip = gr.skip()
+        if reading is BLANK:
+            return (skip,) * 7
+        digit = reading.digits[0] if isinstance(reading, NumberReading) else reading
+        return (label(reading), chart(digit.probabilities), skip, skip, skip, skip,
+                self.inside(reading) if looking else skip)
 
     def read_upload(self, file, why: bool, focus: str, looking: bool):
         """The upload tab: an image file -> the seven outputs, or a clear message."""
