@@ -23,13 +23,18 @@ def classify(image: gr.FileData) -> dict:
 def draw(inks: list, whys: list, focuses: list, lookings: list) -> tuple[list, ...]:
     """The pad's event, as the page sends it: the same outputs, constant but for the preview
     (a picture of its own each time, as Digitpad's are: one file shared by all is a race in
-    Gradio's cache)."""
-    n = len(inks)
-    previews = [PREVIEW.copy() for _ in range(n)]
-    for preview in previews:  # each its own
-        preview.flat[np.random.randint(preview.size)] = 255
-    return ([{"7": 1.0}] * n, [CHART] * n, previews, ["A constant."] * n, [None] * n, [""] * n,
-            [gr.skip()] * n, [gr.update(answered=time.monotonic())] * n)
+    Gradio's cache). A value sent while the pen moves updates the label and chart only, as
+    Digitpad's do."""
+    rows = []
+    for ink in inks:
+        if ink.startswith('{"drawing":'):  # model.ink.IN_STROKE (this script runs from bench/)
+            rows.append(({"7": 1.0}, CHART, *[gr.skip()] * 5))
+            continue
+        preview = PREVIEW.copy()
+        preview.flat[np.random.randint(preview.size)] = 255  # each its own
+        rows.append(({"7": 1.0}, CHART, preview, "A constant.", None, "", gr.skip()))
+    return tuple(map(list, zip(*(row + (gr.update(answered=time.monotonic()),)
+                                 for row in rows))))
 
 
 with gr.Blocks(title="trivial", analytics_enabled=False) as demo:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from model.config import flag, parse
@@ -72,8 +73,6 @@ def reexport(folder: Path) -> None:
     """Write `folder`'s SavedModel anew from its Keras file, with the functions this version
     of `save_served` writes, and swap it in only if it reads the folder's TEST samples exactly
     as the old one did."""
-    import numpy as np
-
     folder = Path(folder).resolve()
     model = keras.saving.load_model(folder / KERAS_FILE, compile=False)
     staging = Path(tempfile.mkdtemp(prefix=f".{SAVED_MODEL}-", dir=folder))
