@@ -5,6 +5,7 @@ import json
 
 import httpx
 import numpy as np
+import pandas as pd
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
@@ -201,8 +202,9 @@ def test_a_value_sent_while_the_pen_moves_updates_the_reading_but_not_what_count
     values = [ink, IN_STROKE + ink + "}", IN_STROKE + "[]}", IN_STROKE + "junk}"]
     lifted, moving, blank, junk = zip(*page.read_pads(values, [False] * 4, ["its answer"] * 4,
                                                       [True] * 4))
-    assert max(lifted[0], key=lifted[0].get) == "7" and lifted[0] == moving[0]
-    assert lifted[1].equals(moving[1])  # the chart
+    # the same ink at two places of one batch: equal but for the last float bits of its maths
+    assert max(lifted[0], key=lifted[0].get) == "7" and lifted[0] == pytest.approx(moving[0])
+    pd.testing.assert_frame_equal(lifted[1], moving[1], check_exact=False)  # the chart
     assert "Convolution 1" in lifted[6] and moving[6] == lifted[6]  # the inside view
     assert lifted[2] is not None and lifted[4] is not None and "7" in lifted[5]
     skip = gr.skip()

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gradio_client import Client
+from playwright.sync_api import expect
 
 from audience.room import ACTIONS
 from model.feedback import load_corrections
@@ -84,8 +85,10 @@ BLANK_CANVAS = """() => {
 }"""
 
 
-def prompt_of(page) -> str:
-    return page.locator("#prompt").inner_text().strip()
+def shows_prompt(page, text: str) -> None:
+    """Wait until the phone's prompt reads `text` alone: the page's load event has answered and
+    Gradio's progress timer ("0.1s") has left the prompt; fail if it never does."""
+    expect(page.locator("#prompt")).to_have_text(text, timeout=30_000)
 
 
 def test_fresh_sessions_from_one_address_cannot_flood_the_wall(app_url):
@@ -122,7 +125,7 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
     requests = []
     stage = open_stage(browser, app_url)
     early = open_page(browser, app_url + "audience", requests, **PHONE)  # joins before the round
-    assert prompt_of(early) == "✏️ Draw any digit"
+    shows_prompt(early, "✏️ Draw any digit")
 
     speaker = open_speaker(browser, app_url)  # on the speaker's phone
     speaker.locator("#round-digit input").click()
@@ -132,9 +135,7 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
                             ".includes('everyone draws a 7')")
 
     late = open_page(browser, app_url + "audience", requests, **PHONE)  # joins during it
-    late.wait_for_function("() => document.querySelector('#prompt').textContent"
-                           ".includes('Draw a 7')")  # once its page's load event has answered
-    assert prompt_of(late) == "✏️ Draw a 7"
+    shows_prompt(late, "✏️ Draw a 7")
     for phone in (early, late):
         assert inside(phone.locator("#sketchpad canvas").bounding_box(), 390, 844)
         touch(phone, place(STYLES[7][1], Pose(height=560, x=400, y=420)))
