@@ -53,7 +53,21 @@ def corpus() -> dict[str, tuple[bytes, str]]:
         "all black": (_png(Image.new("RGB", (300, 300), "black")), "blank"),
         "all white": (_png(Image.new("RGB", (300, 300), "white")), "blank"),
         "fully transparent": (_png(Image.new("RGBA", (300, 300), (0, 0, 0, 0))), "blank"),
+        "a single dot": (_png(_dot()), "blank"),
+        "1x1": (_png(Image.new("L", (1, 1), 0)), "error"),
+        "10000x10": (_png(Image.new("L", (10_000, 10), 255)), "error"),
+        "ink in the alpha channel only": (_png(Image.merge("LA", [
+            Image.new("L", four.size, 0), Image.fromarray(255 - gray)])), "4"),
+        "16-bit greys, full range": (_png(Image.fromarray(
+            (gray.astype(np.uint16) * 257 // 3 + 20000).astype(np.uint16))), "4"),
     }
+
+
+def _dot() -> Image.Image:
+    """White paper with one small round dot of ink on it."""
+    image = Image.new("L", (300, 300), 255)
+    image.paste(0, (150, 150, 154, 154))
+    return image
 
 
 def write_corpus(folder: Path) -> dict[str, tuple[Path, str]]:

@@ -15,7 +15,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from model.errors import InputError
 from model.spec import MAX_SIDE
 
-MAX_PIXELS = 40_000_000  # larger images are refused (a 40 MP photo is fine)
+MAX_PIXELS = 40_000_000  # larger images are refused (a 40 MP photo is fine) ...
+MAX_ASPECT = 100  # ... and so are thinner ones: a line of 100 digits is this long
 
 
 def read_image(source: str | Path | bytes) -> np.ndarray:
@@ -39,6 +40,9 @@ def read_image(source: str | Path | bytes) -> np.ndarray:
             if width * height > MAX_PIXELS:
                 raise InputError(f"{name} is {width}x{height} px; the limit is "
                                  f"{MAX_PIXELS // 1_000_000} megapixels.")
+            if max(width, height) > MAX_ASPECT * min(width, height):
+                raise InputError(f"{name} is {width}x{height} px, too thin to hold a digit "
+                                 f"(at most {MAX_ASPECT} times longer than wide).")
             image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced size
             image = ImageOps.exif_transpose(image)
             return _to_array(image)

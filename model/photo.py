@@ -14,7 +14,10 @@ show, and school paper is squared or ruled. Three steps tell the writing from th
    what is left of the print is fainter than writing, and its level is taken away. A stroke
    crossing a line is dark in every channel all along, and stays whole.
 
-A photo that is all plain paper is read exactly as `model.preprocess.ink_map` reads it.
+A picture made on a computer (a drawing, a dataset's file, a clean scan) is no photo: most of
+it is one exact level, where a camera's noise and light vary every pixel. It is read whole, as
+`model.preprocess.ink_map` reads it, and pays nothing for the steps above; so is a photo that
+is all plain paper.
 Every function here is pure: NumPy arrays in, NumPy arrays out.
 """
 
@@ -33,20 +36,24 @@ from model.preprocess import (
     flatten_lighting,
     normalise,
     on_transparency,
+    paper_ink,
     resize,
     split_channels,
     to_unit_float,
 )
 
+DIGITAL_SHARE = 0.4  # a picture with this share at one exact grey level was made on a computer
 LEAST_SHEET = 0.2  # a sheet covers at least this share of the photo ...
 MOST_SHEET = 0.99  # ... and one covering more than this is the whole photo
+PAPER_FILLS = 0.8  # writing covers less than a fifth of a sheet (a light digit's holes more)
 FILLED = 0.9  # the bright part fills at least this share of its hull
 MARGIN = 0.03  # the sheet's outer 3% is its edge (shade, blur), not where one writes
 STEP = 0.55  # beyond its edge the photo is at most this bright, relative to the sheet
 PAPER_SHARE = 0.55  # the sheet's paper is at least this bright, relative to its median
 THIN = 5  # print is thinner than this (px, at the shrunk photo's size) ...
 CELL = 48  # ... and found in most cells of this size (px) on the sheet ...
-PRINTED = 0.5  # ... at least this share of them
+PRINTED = 0.5  # ... at least this share of them, ...
+FAINT = 0.8  # ... and fainter than this, relative to the darkest writing
 PRINT_LEVEL = 0.75  # what is left of print after drop-out: this quantile of its cells' peaks
 
 
@@ -67,6 +74,8 @@ def read_photo(image: np.ndarray) -> Sheet:
     if on_transparency(alpha):
         return Sheet(alpha, None, None)
     gray = composite(gray, alpha)
+    if not taken_by_camera(gray):
+        return Sheet(paper_ink(gray), None, None)
     corners = find_sheet(gray)
     mask = None if corners is None else polygon_mask(within(corners, MARGIN), gray.shape)
     ink = normalise(sheet_ink(gray, mask))
@@ -78,6 +87,13 @@ def read_photo(image: np.ndarray) -> Sheet:
     dropped = sheet_ink(composite(lightest(colour), alpha), mask)
     clean = np.clip(dropped - print_level(dropped, mask), 0, 1)
     return Sheet(normalise(clean), gray, corners, True)
+
+
+def taken_by_camera(gray: np.ndarray) -> bool:
+    """(H, W) float32 gray in [0, 1] -> whether no one grey level holds DIGITAL_SHARE of it, as
+    in a photo; a picture made on a computer has its background at one exact level."""
+    levels = np.round(gray[::2, ::2] * 255).astype(np.uint8)
+    return bool(np.bincount(levels.ravel(), minlength=256).max() < DIGITAL_SHARE * levels.size)
 
 
 def sheet_ink(gray: np.ndarray, sheet: np.ndarray | None) -> np.ndarray:
@@ -110,7 +126,7 @@ def find_sheet(gray: np.ndarray) -> np.ndarray | None:
     held = np.bincount(labels[core], minlength=2)
     held[0] = 0
     for part in (labels == held.argmax(), core):
-        hull = _outline(ndimage.binary_fill_holes(part), small)
+        hull = _outline(part, small)
         if hull is not None:
             return hull * (gray.shape[0] / small.shape[0])
     return None
@@ -118,8 +134,11 @@ def find_sheet(gray: np.ndarray) -> np.ndarray | None:
 
 def _outline(part: np.ndarray, small: np.ndarray) -> np.ndarray | None:
     """(h, w) bool part of the coarse photo `small` -> its hull's corners (x, y) if it is a
-    sheet: large, filling its hull, not the whole photo, and ending in a step down."""
-    if part.mean() < LEAST_SHEET:
+    sheet: large, mostly paper (what is written on it is its holes), filling its hull, not the
+    whole photo, and ending in a step down."""
+    paper = part
+    part = ndimage.binary_fill_holes(part)
+    if part.mean() < LEAST_SHEET or paper.sum() < PAPER_FILLS * part.sum():
         return None
     hull = _hull(part)
     if hull is None:
@@ -191,13 +210,17 @@ def clear_edge(ink: np.ndarray, sheet: np.ndarray, shape: tuple[int, int]) -> np
 # ---------------------------------------------------------------------------- print
 def has_print(ink: np.ndarray, sheet: np.ndarray | None) -> bool:
     """(H, W) float32 ink in [0, 1] -> whether thin lines run through most of the sheet (the
-    `sheet` mask, or the whole photo), as squared or ruled paper's."""
+    `sheet` mask, or the whole photo), as squared or ruled paper's: faint lines, alone in their
+    cells (where the writing is, or where a small picture's strokes fill every cell, no print
+    can be told)."""
     thin = ink - ndimage.grey_opening(ink, size=(THIN, THIN))
     lines = thin > _noise_free(thin)
     if sheet is not None:
         lines &= sheet
     cells, where = _cells(lines, sheet)
-    return bool(where.any() and cells.max(axis=(1, 3))[where].mean() >= PRINTED)
+    peaks, _ = _cells(ink, sheet)
+    faint = cells.max(axis=(1, 3)) & (peaks.max(axis=(1, 3)) < FAINT)
+    return bool(where.any() and faint[where].mean() >= PRINTED)
 
 
 def print_level(ink: np.ndarray, sheet: np.ndarray | None) -> float:

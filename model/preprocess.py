@@ -23,6 +23,8 @@ INK_LEVEL = 0.3  # a pixel with more ink than this counts as ink
 SPECK = 0.03  # ink smaller than this fraction of the image's long side is a speck
 MIN_CONTRAST = 0.15  # a photo whose darkest ink is fainter than this is blank
 MIN_SIDE = 8  # smaller images are refused
+FRAMED_LEVEL = 0.1  # in a 28x28 picture, a pixel brighter than this is ink ...
+FRAME_SLACK = 2  # ... and ink within this of the EMNIST frame (px) is already framed
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -40,14 +42,29 @@ def from_array(image: np.ndarray) -> np.ndarray | None:
 def ink_map(image: np.ndarray) -> np.ndarray:
     """Any image (see `from_array`) -> (H, W) float32 ink in [0, 1], 1 = most ink."""
     gray, alpha = split_channels(to_unit_float(image))
-    return alpha if on_transparency(alpha) else normalise(flatten_lighting(composite(gray, alpha)))
+    return alpha if on_transparency(alpha) else paper_ink(composite(gray, alpha))
+
+
+def paper_ink(gray: np.ndarray) -> np.ndarray:
+    """(H, W) float32 gray in [0, 1] -> (H, W) float32 ink in [0, 1], 1 = most ink: darkness
+    relative to the paper, or lightness on dark paper. A 28x28 picture already in the EMNIST
+    frame (a dataset's own file, either way round) is kept exactly."""
+    if gray.shape == (IMAGE_SIZE, IMAGE_SIZE):
+        ink = gray if np.median(border(gray)) < 0.5 else 1 - gray
+        if framed(ink):
+            return ink
+    return normalise(flatten_lighting(gray))
+
+
+def border(a: np.ndarray) -> np.ndarray:
+    """(H, W) -> (2H + 2W,) the pixels of its outermost rows and columns."""
+    return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
 
 
 def on_transparency(alpha: np.ndarray) -> bool:
     """(H, W) float32 alpha in [0, 1] -> whether the image was drawn on transparency (its
     border is mostly transparent), so that the alpha itself is the ink."""
-    border = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
-    return bool(np.median(border) < 0.5)
+    return bool(np.median(border(alpha)) < 0.5)
 
 
 def composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -105,8 +122,7 @@ def flatten_lighting(gray: np.ndarray, sheet: np.ndarray | None = None) -> np.nd
     """
     small = resize(gray, fit_shape(gray.shape, FIND_SIZE // 2))
     if sheet is None:
-        border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
-        if np.median(border) < 0.5:
+        if np.median(border(small)) < 0.5:
             gray, small = 1 - gray, 1 - small
     else:  # what lies beyond the sheet takes the brightness of the sheet's nearest part
         inside = resize(sheet.astype(np.float32), small.shape) > 0.99
@@ -133,7 +149,10 @@ def to_emnist(ink: np.ndarray, box: tuple[slice, slice] | None = None) -> np.nda
 
     `ink` is float32 in [0, 1] or uint8 in [0, 255] (the ink pad's drawing), 1 or 255 = most ink.
     `box` is the ink's bounding box, when the caller has already found it (`find_ink`).
+    Ink already in the frame (a dataset's own 28x28 file) goes to the network as it is.
     """
+    if ink.shape == (IMAGE_SIZE, IMAGE_SIZE) and box is None and framed(ink):
+        return np.clip(ink.astype(np.float32) / ink.max(), 0, 1)
     box = find_ink(ink) if box is None else box
     if box is None:
         return None
@@ -142,6 +161,20 @@ def to_emnist(ink: np.ndarray, box: tuple[slice, slice] | None = None) -> np.nda
     half = 128 if work.dtype == np.uint8 else 0.5
     strokes = redraw_strokes(work >= half, STROKE_WIDTH, margin=int(STROKE_WIDTH))
     return frame(ndimage.gaussian_filter(strokes, BLUR_SIGMA))
+
+
+def framed(ink: np.ndarray) -> bool:
+    """(28, 28) ink (as `to_emnist`) -> whether it is already in the EMNIST frame: its long side
+    BOX_SIZE px (give or take the blur), centred on that side, within a blank border."""
+    level = FRAMED_LEVEL * (255 if ink.dtype == np.uint8 else 1)
+    rows, cols = np.flatnonzero(ink.max(axis=1) > level), np.flatnonzero(ink.max(axis=0) > level)
+    if rows.size == 0:
+        return False
+    margins = [(rows[0], IMAGE_SIZE - 1 - rows[-1]), (cols[0], IMAGE_SIZE - 1 - cols[-1])]
+    sides = [IMAGE_SIZE - sum(m) for m in margins]
+    long = int(np.argmax(sides))
+    return (abs(sides[long] - BOX_SIZE) <= FRAME_SLACK and min(map(min, margins)) >= 1
+            and abs(margins[long][0] - margins[long][1]) <= FRAME_SLACK)
 
 
 def find_ink(ink: np.ndarray, parts: tuple | None = None) -> tuple[slice, slice] | None:
