@@ -2,10 +2,12 @@
 python -m bench.photos [--per-kind 100]   (taskset -c 0 for one core's times)
 
 Each photo is a sheet with one digit (or a number) written in pen or pencil, photographed:
-perspective, a lighting gradient and a soft shadow, sensor noise, blur and JPEG. The kinds:
-plain paper filling the frame, the same with the table showing at its edges, a sheet on a
-table, and squared or ruled paper (filling the frame or on a table). Every photo comes from
-its own seed, so the set is the same on every machine.
+perspective, a lighting gradient and a soft shadow, sometimes a hand's shadow, sensor noise,
+blur and JPEG. The kinds: plain paper filling the frame; the same but for thin wedges of the
+table at one to four edges; a sheet on a table (40-100% of the frame, tilted, sometimes partly
+out of it); squared or ruled paper (filling the frame or on a table). Tables are dark or mid
+wood, a light desk, grey, black or a green mat. Every photo comes from its own seed, so the set
+is the same on every machine.
 """
 
 import io
@@ -122,35 +124,45 @@ def _perspective_coefficients(corners: np.ndarray, size: tuple[int, int]) -> np.
 def _corners(rng, framing: str) -> np.ndarray:
     """Where the sheet's corners land in the frame, for how the photo is framed."""
     W, H = FRAME
+    frame = np.array([(0, 0), (W, 0), (W, H), (0, H)], float)
+    outward = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1)], float)
     if framing == "fills":  # the sheet runs past every edge
-        out = rng.uniform(0.03, 0.1, (4, 2)) * (W, H)
-        return np.array([(-1, -1), (W + 1, -1), (W + 1, H + 1), (-1, H + 1)]) + out * [
-            (-1, -1), (1, -1), (1, 1), (-1, 1)]
-    if framing == "edges":  # past some edges, short of others: wedges of table
-        inset = rng.uniform(-0.06, 0.05, (4, 2)) * (W, H)
-        inset[rng.integers(4)] = rng.uniform(0.03, 0.08, 2) * (W, H)  # at least one wedge
-        return np.array([(0, 0), (W, 0), (W, H), (0, H)]) + inset * [
-            (1, 1), (-1, 1), (-1, -1), (1, -1)]
-    share = np.sqrt(rng.uniform(0.6, 0.85))  # on a table: 60-85 % of the frame's area
-    cx, cy = rng.uniform(0.45, 0.55) * W, rng.uniform(0.45, 0.55) * H
-    angle = np.radians(rng.uniform(-8, 8))
-    half = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1)]) * (share * W / 2, share * H / 2)
+        return frame + outward * rng.uniform(0.03, 0.1, (4, 2)) * (W, H) + outward
+    if framing == "edges":  # past the frame, but for thin wedges of table at one to four edges
+        corners = frame + outward * rng.uniform(0.0, 0.04, (4, 2)) * (W, H)
+        for edge in rng.choice(4, size=rng.integers(1, 5), replace=False):
+            end = (edge + rng.integers(2)) % 4  # one end of the edge comes into the frame
+            axis = 1 - edge % 2  # the top and bottom edges move in y, the sides in x
+            corners[end, axis] -= outward[end, axis] * rng.uniform(0.01, 0.08) * (W, H)[axis]
+        return corners
+    share = np.sqrt(rng.uniform(0.4, 1.0))  # on a table: 40-100 % of the frame's area ...
+    cx, cy = rng.uniform(0.4, 0.6) * W, rng.uniform(0.4, 0.6) * H  # ... some of it cut off
+    angle = np.radians(rng.uniform(-12, 12))
+    half = outward * (share * W / 2, share * H / 2)
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    return (half @ turn.T) * rng.uniform(0.96, 1.04, (4, 2)) + (cx, cy)
+    return (half @ turn.T) * rng.uniform(0.95, 1.05, (4, 2)) + (cx, cy)
+
+
+TABLES = (  # RGB ranges: dark and mid wood, a light desk, grey, black, a green mat
+    ((55, 160), (0.6, 0.75), (0.35, 0.5)), ((150, 215), (0.8, 0.9), (0.6, 0.75)),
+    ((120, 200), (0.97, 1.0), (0.95, 1.0)), ((15, 50), (0.95, 1.0), (0.95, 1.1)),
+    ((40, 80), (1.3, 1.6), (1.0, 1.2)))
 
 
 def _table(rng) -> np.ndarray:
-    """A dark or mid-brown table with a little wood grain -> (H, W, 3) float32."""
+    """A table of one of TABLES' colours with a little grain -> (H, W, 3) float32."""
     W, H = FRAME
-    red = rng.uniform(55, 160)
-    base = red * np.array([1, rng.uniform(0.6, 0.75), rng.uniform(0.35, 0.5)])
+    red, green, blue = TABLES[rng.integers(len(TABLES))]
+    r = rng.uniform(*red)
+    base = r * np.array([1, rng.uniform(*green), rng.uniform(*blue)])
     grain = np.cumsum(rng.normal(0, 1, W)) * 0.6
     grain = (grain - grain.mean())[None, :] + rng.normal(0, 3, (H, 1))
     return np.clip(base + grain[..., None], 0, 255).astype(np.float32) * np.ones((H, W, 3))
 
 
 def _light(rng) -> np.ndarray:
-    """A lighting gradient times a soft shadow -> (H, W) float32 in about [0.5, 1]."""
+    """A lighting gradient times a soft shadow, and sometimes a hand's shadow -> (H, W)
+    float32 in about [0.4, 1]."""
     W, H = FRAME
     y, x = np.mgrid[0:H, 0:W] / max(W, H)
     angle = rng.uniform(0, 2 * np.pi)
@@ -158,7 +170,15 @@ def _light(rng) -> np.ndarray:
     a = rng.uniform(0, 2 * np.pi)  # the shadow: a blurred half-plane across a corner
     edge = np.cos(a) * x + np.sin(a) * y - rng.uniform(0.5, 1.0)
     shadow = 1 / (1 + np.exp(-edge / rng.uniform(0.03, 0.1)))
-    return (light * (1 - rng.uniform(0.1, 0.35) * shadow)).astype(np.float32)
+    light *= 1 - rng.uniform(0.1, 0.35) * shadow
+    if rng.random() < 0.4:  # a hand's shadow: a soft blob coming in from an edge
+        side = rng.integers(4)
+        cx, cy = [(rng.uniform(0.2, 0.8), 0), (1, rng.uniform(0.2, 0.8)),
+                  (rng.uniform(0.2, 0.8), 1), (0, rng.uniform(0.2, 0.8))][side]
+        r = rng.uniform(0.15, 0.3)
+        d = np.hypot(x - cx * W / max(W, H), y - cy * H / max(W, H)) - r
+        light *= 1 - rng.uniform(0.2, 0.45) / (1 + np.exp(d / rng.uniform(0.02, 0.06)))
+    return light.astype(np.float32)
 
 
 def photo(kind: str, index: int, truth: str | None = None, printed: bool = True) -> Photo:

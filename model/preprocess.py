@@ -116,13 +116,14 @@ def flatten_lighting(gray: np.ndarray, sheet: np.ndarray | None = None) -> np.nd
 
     Estimates the paper's brightness with a large grey closing on a coarse copy (strokes are
     thinner than a quarter of the image), and measures ink as darkness relative to it, so
-    shadows and gradients do not become ink. Light ink on dark paper is inverted first.
+    shadows and gradients do not become ink. Light ink on dark paper (dark at the border and
+    overall) is inverted first.
     `sheet`: an (H, W) bool mask of the paper, when it does not fill the image: only the
     paper inside it is measured (it is not inverted), and there is no ink outside it.
     """
     small = resize(gray, fit_shape(gray.shape, FIND_SIZE // 2))
     if sheet is None:
-        if np.median(border(small)) < 0.5:
+        if np.median(border(small)) < 0.5 and np.median(small) < 0.5:  # not a table's wedges
             gray, small = 1 - gray, 1 - small
     else:  # what lies beyond the sheet takes the brightness of the sheet's nearest part
         inside = resize(sheet.astype(np.float32), small.shape) > 0.99
@@ -212,8 +213,12 @@ def ink_components(ink: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[slice, 
 def coarse_ink(ink: np.ndarray, step: int) -> np.ndarray:
     """(H, W) ink (as `to_emnist`) -> (ceil(H / step), ceil(W / step)) bool: True where a
     step x step block holds ink."""
-    level = INK_LEVEL * (255 if ink.dtype == np.uint8 else 1)
-    return _max_pool(_max_pool(ink, step).T, step).T > level
+    return pool_max(ink, step) > INK_LEVEL * (255 if ink.dtype == np.uint8 else 1)
+
+
+def pool_max(a: np.ndarray, step: int) -> np.ndarray:
+    """(H, W) -> (ceil(H / step), ceil(W / step)): the maximum of each step x step block."""
+    return _max_pool(_max_pool(a, step).T, step).T
 
 
 def redraw_strokes(mask: np.ndarray, width: float, margin: int) -> np.ndarray:
