@@ -32,6 +32,13 @@ PARTS = ("preprocessing", "model", "numbers", "startup", "serving", "accuracy")
 class Config:
     quick: bool = flag(False, "fewer repetitions, no baseline training: a smoke run")
     parts: tuple[str, ...] = flag(PARTS, "which measurements to run (default: all)", PARTS)
+    against: Path | None = flag(None, "another checkout's app.py (a git worktree of an earlier "
+                                "commit, say) to start and serve beside the two apps")
+
+
+def apps(config: Config) -> tuple[tuple[str, str], ...]:
+    """(name, script) of each app to measure."""
+    return APPS + ((("against", str(config.against.resolve())),) if config.against else ())
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float, float]:
@@ -199,9 +206,9 @@ def load(url: str, images: list[str], clients: int, calls: int) -> tuple[list[fl
     return latencies, errors[0], time.perf_counter() - start
 
 
-def bench_startup(rows: list, images: dict) -> None:
+def bench_startup(rows: list, images: dict, config: Config) -> None:
     """Each app started ROUNDS times, one start at a time: the median start to first answer."""
-    for name, script in APPS:
+    for name, script in apps(config):
         seconds = []
         for _ in range(ROUNDS):
             server = Server(script)
@@ -220,7 +227,7 @@ def bench_end_to_end(rows: list, images: dict, config: Config) -> None:
                  (32, 2 if config.quick else 8)]
     servers = {}
     try:
-        for name, script in APPS:
+        for name, script in apps(config):
             servers[name] = Server(script)  # one after the other: each start has both cores
             servers[name].first_answer(images["good"][0])
         for clients, calls in scenarios:
@@ -300,7 +307,7 @@ def main(argv=None) -> int:
         if "numbers" in config.parts:
             bench_numbers(rows, repeat)
         if "startup" in config.parts:
-            bench_startup(rows, images)
+            bench_startup(rows, images, config)
         if "serving" in config.parts:
             bench_end_to_end(rows, images, config)
         if "accuracy" in config.parts:
