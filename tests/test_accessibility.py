@@ -21,11 +21,19 @@ RUN_AXE = """async () => (await axe.run(document, {resultTypes: ['violations']})
   })}))"""
 
 
-def open_page(browser, url: str):
+# What each page shows once it has loaded (the phone's prompt and the stage's wall come from its
+# first events; the speaker's wall, hidden until unlocked, only has to have answered).
+LOADED = {"": "#sketchpad canvas", "audience": "#prompt h1", "stage": "#wall .stage",
+          "speaker": "#speaker-unlock"}
+SETTLED = "() => !document.querySelector('.progress-text, .eta-bar')"  # no event pending
+
+
+def open_page(browser, url: str, path: str = ""):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(url)
+    page.goto(url + path)
     page.wait_for_selector(".gradio-container", timeout=60_000)
-    page.wait_for_timeout(1500)  # the first events (the stage's wall, the phone's prompt)
+    page.wait_for_selector(LOADED[path], state="attached", timeout=60_000)
+    page.wait_for_function(SETTLED, timeout=60_000)
     return page
 
 
@@ -45,7 +53,7 @@ def serious_violations(page) -> list[dict]:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_no_critical_or_serious_violation_and_one_heading(app_url, browser, path):
-    page = open_page(browser, app_url + path)
+    page = open_page(browser, app_url, path)
     try:
         if path == "speaker":  # and the controls, once unlocked
             page.fill("#speaker-key input", SPEAKER_KEY)

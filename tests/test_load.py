@@ -26,7 +26,7 @@ def test_mixed_load_gets_only_wellformed_answers(app_url, tmp_path):
     files.append((tmp_path / "broken.png", "error"))
     files[-1][0].write_bytes(b"\x89PNG\r\n\x1a\n broken")
 
-    problems, answered, lock = [], [0], threading.Lock()
+    problems, answered, lock, loaded = [], [0], threading.Lock(), threading.Event()
 
     def visitor(k: int) -> None:
         client = Client(app_url, verbose=False)
@@ -40,12 +40,14 @@ def test_mixed_load_gets_only_wellformed_answers(app_url, tmp_path):
                 ok = expected == "error" and "Traceback" not in str(error)
             with lock:
                 answered[0] += 1
+                if answered[0] == CLIENTS:
+                    loaded.set()
                 if not ok:
                     problems.append((path.name, expected))
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         futures = [pool.submit(visitor, k) for k in range(CLIENTS)]
-        time.sleep(2)  # the load is on: a new visitor arrives
+        assert loaded.wait(120)  # the load is on (as many answers as clients): a new visitor
         start = time.perf_counter()
         newcomer = Client(app_url, verbose=False).predict(handle_file(str(files[7][0])),
                                                           api_name="/classify")
