@@ -5,6 +5,8 @@ Serving needs only TensorFlow's SavedModel loader, not Keras or the training cod
 
 import functools
 import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,24 @@ from model.errors import ModelError
 from model.spec import CLASSES, IMAGE_SIZE, METADATA_FILE, MODEL_DIR, SAVED_MODEL, TRAIN_COMMAND
 
 BATCH = 256  # images per model call
+
+
+def tensorflow():
+    """TensorFlow, imported without its C++ start-up log on the terminal: on a machine without
+    a GPU it probes for CUDA and logs "failed call to cuInit: ... CUDA error", which reads as a
+    crash. TF_CPP_MIN_LOG_LEVEL set to 0-2 shows TensorFlow's later log again."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    terminal, silent = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(silent, 2)  # the log written before TensorFlow's own settings are read
+    try:
+        import tensorflow as tf
+    finally:
+        os.dup2(terminal, 2)
+        os.close(terminal)
+        os.close(silent)
+    return tf
 
 
 class Classifier:
@@ -26,8 +46,7 @@ class Classifier:
             raise ModelError(f"No exported model at {self.folder}. {fix}")
         try:
             self.metadata = json.loads(metadata.read_text())
-            import tensorflow as tf
-
+            tf = tensorflow()
             self._saved = tf.saved_model.load(str(self.folder / SAVED_MODEL))  # keep it alive
             # Its one traced graph, called directly: the restored function would first match
             # every call's arguments against its signatures, which costs a small batch dearly.
@@ -62,8 +81,7 @@ class Classifier:
 
     @functools.cached_property
     def _inside(self):
-        import tensorflow as tf
-
+        tf = tensorflow()
         return self._saved.inside.get_concrete_function(
             tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.float32))
 
@@ -71,7 +89,7 @@ class Classifier:
     def gradient(self):
         """A function traced once: ((1, 28, 28) image, digit (-1: the answer)) -> (p, d p[digit]
         / d image), for `model.explain`."""
-        import tensorflow as tf
+        tf = tensorflow()
 
         @tf.function(input_signature=[tf.TensorSpec([1, IMAGE_SIZE, IMAGE_SIZE], tf.float32),
                                       tf.TensorSpec([], tf.int32)])

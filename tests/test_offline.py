@@ -45,8 +45,10 @@ def test_the_app_makes_no_outbound_connection(proxy, tmp_path):
     port = free_port()
     proxies = {name: url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
                                       "https_proxy", "all_proxy")}
-    app = start_app(port, NO_PROXY="127.0.0.1,localhost", **proxies,
-                    GRADIO_ANALYTICS_ENABLED=None)  # the app's own setting is what is tested
+    log = (tmp_path / "app.log").open("w")
+    app = start_app(port, log=log, NO_PROXY="127.0.0.1,localhost", **proxies,
+                    GRADIO_ANALYTICS_ENABLED=None,  # the app's own setting is what is tested
+                    TF_CPP_MIN_LOG_LEVEL=None)  # and its own quiet start
     try:
         home = f"http://127.0.0.1:{port}/"
         wait_for(home)
@@ -58,4 +60,8 @@ def test_the_app_makes_no_outbound_connection(proxy, tmp_path):
     finally:
         app.terminate()
         app.wait(30)
+        log.close()
     assert seen == [], f"outbound connection attempts: {seen}"
+    printed = (tmp_path / "app.log").read_text()
+    assert f"http://127.0.0.1:{port}" in printed  # the address, and no TensorFlow start-up log
+    assert not any(word in printed for word in ("cuInit", "absl", "cuda", "Traceback")), printed
