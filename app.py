@@ -73,6 +73,7 @@ LAUNCH = dict(max_file_size="10mb", css=(ASSETS / "app.css").read_text(),  # tes
                   block_label_text_color="*primary_700", block_title_text_color="*primary_700",
                   block_label_background_fill_dark="*primary_800",
                   button_primary_background_fill="*primary_700",
+                  color_accent="*primary_700",  # the selected tab's label, on white
                   button_primary_background_fill_hover="*primary_800",
                   checkbox_label_background_fill_selected="*primary_700",
                   checkbox_label_background_fill_selected_dark="*primary_700",

@@ -173,7 +173,8 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
     speaker.locator("#speaker-wall figure").first.click()
     stage.wait_for_function("() => document.querySelectorAll('#wall .wall figure').length === 1",
                             timeout=10_000)
-    assert "removed from the wall" in speaker.locator("#speaker-said").inner_text()
+    expect(speaker.locator("#speaker-said")).to_contain_text("removed from the wall",
+                                                             timeout=30_000)
     assert "100% right (1 of 1)" in stage.locator("#wall").inner_text()
     # Teach and Roll back answer on the page: too few drawings, nothing taught yet
     speaker.click("#speaker-teach")
