@@ -16,6 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from bench.photos import photo
+from bench.pictures import held_out_digits
 from model import predict
 from model.ink import draw_strokes, pad_value, strokes_from_json
 from model.spec import CANVAS_SIZE, LIVE_READING_MS, LIVE_SLOW_MS
@@ -309,6 +310,20 @@ def test_visitor_uploads_a_photo_and_sees_what_was_read(page, tmp_path):
     # the preview: the photo, its sheet outlined and its ink boxed, beside the 28x28 input
     page.wait_for_function("() => { const i = document.querySelector('#preview img');"
                            " return i && i.naturalWidth > 2 * i.naturalHeight; }")
+    page.get_by_role("tab", name="Draw").click()
+
+
+def test_visitor_uploads_a_28x28_dataset_file_and_it_is_read_as_it_is(page, tmp_path):
+    images, labels, _ = held_out_digits()  # TEST digits, white on black, as MNIST keeps them
+    for image, label in zip(images[[150, 350, 750]], labels[[150, 350, 750]]):  # a 1, 3 and 7
+        path = tmp_path / f"{label}.png"
+        Image.fromarray(image).save(path)
+        page.get_by_role("tab", name="Upload").click()
+        page.locator("#upload input[type=file]").set_input_files(str(path))
+        assert read_top(page, str(label)) == str(label)
+        # the preview is the 28x28 input itself: no photo, no sheet
+        page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                               " return i && i.naturalWidth === i.naturalHeight; }")
     page.get_by_role("tab", name="Draw").click()
 
 
