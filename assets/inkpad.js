@@ -5,6 +5,9 @@
 // one event for both, so the server batches them, and the reading as the pen lifts comes last.
 // The server answers each value by setting `answered`; while answers are slow, or one is
 // awaited, no value is sent mid-stroke: a busy server sheds those readings by itself.
+// Where the page names a browser copy of the model (`reader`, with the `scripts` that run it),
+// the pad reads its own ink once per frame as the pen moves (assets/reader.js), keeps the
+// reading as `element.reading` and triggers 'input'; the server then hears finished strokes only.
 const canvas = element.querySelector('canvas');
 const context = canvas.getContext('2d');
 const size = canvas.width;
@@ -19,6 +22,9 @@ let strokes = [];
 let current = null;  // the stroke being drawn
 let pointer = null;  // the one pointer drawing it; other fingers are ignored
 let start = 0;
+
+let reader = null;  // DigitReader's reader, once loaded
+let framed = false;  // a local reading is asked for the next frame
 
 const STEP = 2;  // px between points kept while drawing
 const LOST = 10000;  // ms: an answer awaited this long is taken as lost (a dropped connection)
@@ -75,6 +81,47 @@ function simplify(stroke) {  // Ramer-Douglas-Peucker: the fewest points within 
   return stroke.filter((_, i) => keep[i]);
 }
 
+function script(src) {
+  return new Promise((resolve, reject) => {
+    if (document.querySelector(`script[src="${src}"]`)) return resolve();
+    const tag = Object.assign(document.createElement('script'), {src, onload: resolve});
+    tag.onerror = () => reject(new Error(`${src} could not be loaded`));
+    document.head.append(tag);
+  });
+}
+
+async function loadReader() {  // where it cannot load, the server reads as before
+  if (!props.reader) return;
+  element.dataset.reader = 'loading';
+  try {
+    for (const src of props.scripts.split(' ')) await script(src);
+    reader = await window.DigitReader.load({model: props.reader, vendor: props.vendor});
+    element.reader = reader;
+    element.dataset.reader = 'ready';
+    readLocally();
+  } catch (error) {
+    reader = null;
+    element.dataset.reader = 'failed';
+    element.dataset.readerError = error.message;
+    trigger('input');
+  }
+}
+
+function readLocally() {  // at most once per frame: the display's rate
+  if (!reader || framed) return;
+  framed = true;
+  requestAnimationFrame(() => {
+    framed = false;
+    const ink = current ? [...strokes, simplify(current)] : strokes;
+    try {
+      element.reading = {...reader.read(ink), moving: current !== null};
+    } catch (error) {
+      element.reading = {error: error.message};
+    }
+    trigger('input');
+  });
+}
+
 function waiting() {  // for the answer to a value sent
   return awaited !== null && performance.now() - awaited < LOST;
 }
@@ -88,6 +135,7 @@ function post(value) {
 
 function send() {
   post(JSON.stringify(strokes));
+  readLocally();
 }
 
 canvas.addEventListener('pointerdown', (event) => {
@@ -109,7 +157,8 @@ canvas.addEventListener('pointermove', (event) => {
     current.push(next);
     line(last, next);
   }
-  if (live && !waiting() && took <= slow && event.timeStamp - asked >= live
+  if (reader) readLocally();
+  else if (live && !waiting() && took <= slow && event.timeStamp - asked >= live
       && current.length > 1) {
     asked = event.timeStamp;
     post(JSON.stringify({drawing: [...strokes, simplify(current)]}));
@@ -150,6 +199,8 @@ watch('answered', () => {
   held = false;
 });
 
+watch('reader', loadReader);  // the server serves another version: read with its copy
+
 watch('value', () => {  // the server emptied the pad (a drawing sent to the stage)
   if (props.value === '[]' && strokes.length && pointer === null) {
     strokes = [];
@@ -168,3 +219,4 @@ document.addEventListener('keydown', (event) => {
   }
 });
 paint();
+loadReader();

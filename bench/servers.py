@@ -46,6 +46,16 @@ def wait_for(url: str, seconds: float = STARTUP_SECONDS) -> None:
     raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
+def serve_folder(folder: Path, port: int) -> subprocess.Popen:
+    """`python -m http.server` serving `folder` (the static Digitpad) on 127.0.0.1:`port`;
+    returns once it answers."""
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1", "--directory", str(folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(f"http://127.0.0.1:{port}/", seconds=30)
+    return server
+
+
 def start_redis(port: int) -> subprocess.Popen:
     """redis-server on 127.0.0.1:`port`, in memory only; returns once it answers."""
     import redis

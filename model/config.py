@@ -8,9 +8,11 @@ import types
 import typing
 
 
-def flag(default=dataclasses.MISSING, help: str = "", choices=None):
-    """A Config field that is also an argument: a --flag, or positional if it has no default."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+def flag(default=dataclasses.MISSING, help: str = "", choices=None, positional: bool = False):
+    """A Config field that is also an argument: a --flag, or positional if it has no default
+    (or if `positional`: then it may be left out)."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices,
+                                                        "positional": positional})
 
 
 def parse(cls, argv=None, description: str | None = None):
@@ -32,6 +34,8 @@ def parse(cls, argv=None, description: str | None = None):
             options["nargs"] = "+"
         if field.default is dataclasses.MISSING:
             parser.add_argument(field.name, **options)
+        elif field.metadata.get("positional"):
+            parser.add_argument(field.name, nargs="?", default=field.default, **options)
         else:
             parser.add_argument(f"--{name}", dest=field.name, default=field.default, **options)
     values = vars(parser.parse_args(argv))

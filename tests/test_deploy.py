@@ -92,3 +92,14 @@ def test_an_unreachable_hub_is_reported_without_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "could not deploy to someone/digitpad" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_deploy_writes_the_static_page_and_dry_runs_a_static_space(tmp_path):
+    written = deploy("--static", "--out", str(tmp_path / "site"))
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "site" / "index.html").is_file() and "http.server" in written.stdout
+    dry = deploy("someone/digitpad", "--static", "--dry-run")
+    assert dry.returncode == 0 and dry.stderr == ""
+    assert "MB  model/weights.bin" in dry.stdout and "MB  index.html" in dry.stdout
+    nameless = deploy("--static")
+    assert nameless.returncode == 2 and "--out" in nameless.stderr

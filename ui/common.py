@@ -10,15 +10,7 @@ from model.errors import InputError
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE, LIVE_READING_MS, LIVE_SLOW_MS, ROOT
 
 ASSETS = ROOT / "assets"
-PAD = f"""<div class="inkpad">
-  <canvas width="{CANVAS_SIZE}" height="{CANVAS_SIZE}" aria-label="Drawing pad"></canvas>
-  <div class="tools">
-    <button id="undo" type="button" title="Undo the last stroke (Ctrl+Z)"
-            aria-label="Undo the last stroke" aria-keyshortcuts="Control+Z">↶ Undo</button>
-    <button id="clear" type="button" title="Clear the pad (Esc)" aria-label="Clear the pad"
-            aria-keyshortcuts="Escape">🧹 Clear</button>
-  </div>
-</div>"""
+PAD = (ASSETS / "inkpad.html").read_text().format(canvas=CANVAS_SIZE)  # also the static page's
 log = logging.getLogger("digitpad")
 
 

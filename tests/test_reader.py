@@ -1,0 +1,185 @@
+"""The reader in the browser (assets/reader.js) and the static Digitpad: held to the server's
+answers on the TEST samples and on drawn digits, in a real Chromium, from the folder that
+`python -m deploy --static --out DIR` writes, served by `python -m http.server`."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from bench.servers import free_port, serve_folder
+from deploy.static import write_site
+from model.classifier import Classifier
+from model.errors import InputError
+from model.ink import strokes_from_json, strokes_to_json
+from model.preprocess import (
+    BLUR_SIGMA,
+    FIND_SIZE,
+    INK_LEVEL,
+    SPECK,
+    STROKE_WIDTH,
+    WORK_SIZE,
+    to_emnist,
+)
+from model.reading import Drawing, read_drawings
+from model.spec import (
+    BORDER,
+    BRUSH_WIDTH,
+    CANVAS_SIZE,
+    IMAGE_SIZE,
+    MAX_POINTS,
+    MAX_STROKES,
+    MODEL_DIR,
+    SAMPLES_FILE,
+)
+from tests.conftest import FIGURES, FULL, TOP, draw, open_page, strokes_of
+from training.drawn_digits import STYLES, Pose, place, random_pose
+
+READY = "() => ['ready', 'failed'].includes(document.querySelector('#sketchpad').dataset.reader)"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The static Digitpad, written and served: -> (its folder, its URL)."""
+    folder = tmp_path_factory.mktemp("static") / "site"
+    write_site(folder)
+    port = free_port()
+    server = serve_folder(folder, port)
+    yield folder, f"http://127.0.0.1:{port}/"
+    server.terminate()
+    server.wait()
+
+
+@pytest.fixture(scope="module")
+def reader_page(browser, site):
+    """The static page, its reader loaded: where the reader is called directly."""
+    requests = []
+    page = open_page(browser, site[1], requests)
+    page.wait_for_function(READY)
+    assert page.evaluate("document.querySelector('#sketchpad').dataset.reader") == "ready"
+    yield page
+    page.context.close()
+
+
+def browser_read(page, inks: list[str]) -> list[dict]:
+    """Ink JSON -> the reader's readings ({image, probabilities, digit} as lists, or error)."""
+    return page.evaluate("""(inks) => inks.map((ink) => {
+      try {
+        const r = document.querySelector('#sketchpad').reader.read(JSON.parse(ink));
+        return {digit: r.digit, image: r.image && Array.from(r.image),
+                probabilities: r.probabilities && Array.from(r.probabilities)};
+      } catch (error) { return {error: error.message}; }
+    })""", inks)
+
+
+def test_the_reader_uses_the_servers_settings(reader_page):
+    settings = reader_page.evaluate("DigitReader.SETTINGS")
+    assert settings == {
+        "canvas": CANVAS_SIZE, "brush": BRUSH_WIDTH, "maxStrokes": MAX_STROKES,
+        "maxPoints": MAX_POINTS, "image": IMAGE_SIZE, "border": BORDER, "findSize": FIND_SIZE,
+        "inkLevel": INK_LEVEL, "speck": SPECK, "workSize": WORK_SIZE,
+        "strokeWidth": STROKE_WIDTH, "blurSigma": BLUR_SIGMA}
+
+
+def test_the_browser_copy_reads_the_test_samples_as_the_saved_model(reader_page):
+    samples = np.load(MODEL_DIR / SAMPLES_FILE)
+    images = samples["images"].astype(np.float32) / 255
+    served = Classifier().probabilities(images)
+    encoded = base64.b64encode(samples["images"].tobytes()).decode()
+    browser = np.array(reader_page.evaluate("""(encoded) => {
+      const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)), out = [];
+      const reader = document.querySelector('#sketchpad').reader;
+      for (let k = 0; k < bytes.length / 784; k++) {
+        const image = Float32Array.from(bytes.subarray(784 * k, 784 * (k + 1)), (v) => v / 255);
+        out.push(Array.from(reader.probabilities(image)));
+      }
+      return out;
+    }""", encoded))
+    same = (browser.argmax(1) == served.argmax(1)).mean()
+    difference = np.abs(browser - served).mean()
+    FIGURES["browser copy on TEST: same label, mean |dp|"] = f"{same:.2%}, {difference:.4f}"
+    assert browser.shape == served.shape and np.allclose(browser.sum(1), 1, atol=1e-4)
+    assert same >= 0.995 and difference <= 0.01
+
+
+def drawn_inks(per_style: int, seed: int) -> list[tuple[str, int]]:
+    """Every style of every digit in `per_style` random poses, as the pad's ink JSON."""
+    rng = np.random.default_rng(seed)
+    return [(strokes_to_json([np.column_stack([s, 10 * np.arange(len(s))])
+                              for s in place(strokes, random_pose(rng))]), digit)
+            for digit, styles in STYLES.items() for strokes in styles for _ in range(per_style)]
+
+
+def test_drawn_digits_read_in_the_browser_as_the_server_reads_their_ink(reader_page):
+    inks = drawn_inks(per_style=40 if FULL else 8, seed=49)
+    served = read_drawings(Classifier(), [Drawing.from_json(ink) for ink, _ in inks])
+    browser = browser_read(reader_page, [ink for ink, _ in inks])
+    same = np.mean([b["digit"] == getattr(s, "digit", None) for b, s in zip(browser, served)])
+    FIGURES[f"browser reader on {len(inks)} drawn digits: same label as /read_ink"] = f"{same:.2%}"
+    assert same >= 0.995
+    # The 28x28 input itself: the pad's strokes drawn, framed and re-drawn as the server does.
+    ink, _ = inks[0]
+    expected = to_emnist(Drawing.from_json(ink).picture)
+    got = np.array(browser[0]["image"], np.float32).reshape(IMAGE_SIZE, IMAGE_SIZE)
+    assert np.abs(got - expected).mean() < 0.02
+
+
+def test_the_reader_refuses_ink_as_the_server_does(reader_page):
+    point = [400, 400, 0]
+    bad = ['[[[400, NaN, 0]]]'.replace("NaN", "1e999"), json.dumps([[point]] * (MAX_STROKES + 1)),
+           json.dumps([[point] * (MAX_POINTS + 1)]), json.dumps([[]]), json.dumps([[[1, "a"]]])]
+    for ink, answer in zip(bad, browser_read(reader_page, bad)):
+        with pytest.raises(InputError) as refused:
+            strokes_from_json(ink)
+        assert answer == {"error": str(refused.value)}
+    assert browser_read(reader_page, ["[]"]) == [{"digit": None, "image": None,
+                                                  "probabilities": None}]
+
+
+def test_the_static_page_reads_as_you_draw_offline(browser, site):
+    folder, url = site
+    requests = []
+    page = open_page(browser, url, requests)
+    page.wait_for_function(READY)
+    page.evaluate("""() => { window.readings = 0; const pad = document.querySelector('#sketchpad');
+      new MutationObserver(() => { if (pad.reading && pad.reading.moving) readings++; })
+        .observe(document.querySelector('#prediction'), {childList: true, subtree: true}); }""")
+    strokes = strokes_of(7, Pose(height=560, x=400, y=420))
+    draw(page, [s[:, :2] for s in strokes])
+    page.wait_for_function(f"() => document.querySelector('{TOP}')?.textContent === '7'")
+    assert page.evaluate("readings") > 0  # the label followed the pen before it lifted
+    assert "7" in page.locator("#note").inner_text()
+    assert all(u.startswith(url) for _, u, _ in requests), "an outbound request"
+    page.locator("#samples button").first.click()
+    page.wait_for_function("() => document.querySelector('#note').textContent.includes('TEST')")
+    assert page.locator(TOP).inner_text() == "0"
+    assert "right" in page.locator("#note").inner_text()
+    page.context.close()
+
+
+def test_a_browser_without_webassembly_is_told_in_plain_words(browser, site):
+    page = browser.new_context().new_page()
+    page.add_init_script("delete window.WebAssembly")
+    page.goto(site[1])
+    page.wait_for_function(READY)
+    status = page.locator("#reader-status").inner_text()
+    assert "cannot run" in status and "WebAssembly" in status
+    page.context.close()
+
+
+def test_the_static_folder_is_complete_and_light(site):
+    folder, _ = site
+    files = {p.relative_to(folder).as_posix(): p.stat().st_size
+             for p in folder.rglob("*") if p.is_file()}
+    for needed in ("index.html", "README.md", "model/network.json", "model/weights.bin",
+                   "samples.png", "samples.json", "assets/reader.js", "assets/inkpad.js",
+                   "assets/vendor/tfjs/LICENSE"):
+        assert needed in files, needed
+    # A browser with WebAssembly SIMD never fetches the plain WebAssembly build.
+    first_visit = sum(size for name, size in files.items()
+                      if name not in ("README.md", "assets/vendor/tfjs/tfjs-backend-wasm.wasm"))
+    FIGURES["static page, first visit (bytes, uncompressed)"] = f"{first_visit:,}"
+    assert first_visit <= 1_500_000
+    readme = (folder / "README.md").read_text()
+    assert "sdk: static" in readme and "app_file: index.html" in readme
