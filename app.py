@@ -28,6 +28,7 @@ from audience.store import open_store
 from audience.teaching import Teacher, first_version
 from model.errors import ModelError
 from model.feedback import FEEDBACK_DIR
+from model.spec import BROWSER_DIR, MODEL_DIR
 from model.versions import SHIPPED, Served, Versions
 from ui.api import Api
 from ui.audience import AudiencePage
@@ -50,6 +51,10 @@ try:  # load once, at start-up; an unreachable Redis is named before the model l
                 teacher) if store else None
 except (ModelError, FileNotFoundError, StoreError) as error:
     sys.exit(f"error: {error}")
+
+# What the browser fetches from the app itself: the reader in the browser and the models'
+# browser copies (the shipped one and every taught version's).
+gr.set_static_paths([ASSETS, MODEL_DIR / BROWSER_DIR, STAGE.taught_dir])
 
 with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
                analytics_enabled=False) as demo:  # a talk may have no internet

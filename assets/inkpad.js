@@ -7,7 +7,9 @@
 // awaited, no value is sent mid-stroke: a busy server sheds those readings by itself.
 // Where the page names a browser copy of the model (`reader`, with the `scripts` that run it),
 // the pad reads its own ink once per frame as the pen moves (assets/reader.js), keeps the
-// reading as `element.reading` and triggers 'input'; the server then hears finished strokes only.
+// reading as `element.reading`, dispatches a 'reading' DOM event, and triggers 'input' when
+// there is a digit to show; the server then hears finished strokes only. While `server_live`
+// is set (the inside view, which only the server draws, is open), the server reads as before.
 const canvas = element.querySelector('canvas');
 const context = canvas.getContext('2d');
 const size = canvas.width;
@@ -91,7 +93,10 @@ function script(src) {
 }
 
 async function loadReader() {  // where it cannot load, the server reads as before
-  if (!props.reader) return;
+  if (!props.reader) {
+    element.dataset.reader = 'none';
+    return;
+  }
   element.dataset.reader = 'loading';
   try {
     for (const src of props.scripts.split(' ')) await script(src);
@@ -101,9 +106,9 @@ async function loadReader() {  // where it cannot load, the server reads as befo
     readLocally();
   } catch (error) {
     reader = null;
-    element.dataset.reader = 'failed';
     element.dataset.readerError = error.message;
-    trigger('input');
+    element.dataset.reader = 'failed';
+    element.dispatchEvent(new CustomEvent('reading'));
   }
 }
 
@@ -118,7 +123,8 @@ function readLocally() {  // at most once per frame: the display's rate
     } catch (error) {
       element.reading = {error: error.message};
     }
-    trigger('input');
+    element.dispatchEvent(new CustomEvent('reading'));
+    if (element.reading.probabilities) trigger('input');
   });
 }
 
@@ -157,7 +163,7 @@ canvas.addEventListener('pointermove', (event) => {
     current.push(next);
     line(last, next);
   }
-  if (reader) readLocally();
+  if (reader && !props.server_live) readLocally();
   else if (live && !waiting() && took <= slow && event.timeStamp - asked >= live
       && current.length > 1) {
     asked = event.timeStamp;

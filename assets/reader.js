@@ -42,73 +42,90 @@
     });
   }
 
-  function drawStrokes(strokes) {  // -> (800 x 800) Uint8Array, 255 = ink: round pen, 24 px
-    const size = S.canvas, r = S.brush / 2, ink = new Uint8Array(size * size);
-    const clip = (v) => Math.min(Math.max(v, 0), size);
+  function drawStrokes(strokes, h = S.canvas, w = S.canvas) {  // -> (h x w) Uint8Array, 255 = ink
+    const r = S.brush / 2, ink = new Uint8Array(h * w);
     for (const stroke of strokes) {
-      const xy = stroke.map((p) => [clip(p[0]), clip(p[1])]);
-      for (let i = 0; i < xy.length; i++) capsule(ink, size, xy[Math.max(i - 1, 0)], xy[i], r);
+      const xy = stroke.map((p) => [Math.min(Math.max(p[0], 0), S.canvas),
+                                    Math.min(Math.max(p[1], 0), S.canvas)]);
+      for (let i = 0; i < xy.length; i++) capsule(ink, h, w, xy[Math.max(i - 1, 0)], xy[i], r);
     }
     return ink;
   }
 
-  function capsule(ink, size, [ax, ay], [bx, by], r) {  // every pixel within r of segment ab
+  function capsule(ink, h, w, [ax, ay], [bx, by], r) {  // every pixel within r of segment ab
     const dx = bx - ax, dy = by - ay, length2 = dx * dx + dy * dy;
     const top = Math.max(Math.ceil(Math.min(ay, by) - r), 0);
-    const bottom = Math.min(Math.floor(Math.max(ay, by) + r), size - 1);
+    const bottom = Math.min(Math.floor(Math.max(ay, by) + r), h - 1);
     const left = Math.max(Math.ceil(Math.min(ax, bx) - r), 0);
-    const right = Math.min(Math.floor(Math.max(ax, bx) + r), size - 1);
+    const right = Math.min(Math.floor(Math.max(ax, bx) + r), w - 1);
     for (let y = top; y <= bottom; y++) {
       for (let x = left; x <= right; x++) {
         const t = length2 ? Math.min(Math.max(((x - ax) * dx + (y - ay) * dy) / length2, 0), 1) : 0;
         const ex = x - ax - t * dx, ey = y - ay - t * dy;
-        if (ex * ex + ey * ey <= r * r) ink[y * size + x] = 255;
+        if (ex * ex + ey * ey <= r * r) ink[y * w + x] = 255;
       }
     }
   }
 
   // -------------------------------------------------------------------------- EMNIST frame
-  function findInk(ink, h, w) {  // -> [top, bottom, left, right] of the ink, specks left out
-    const step = Math.ceil(Math.max(h, w) / S.findSize);
+  function coarseInk(ink, h, w, step) {  // -> (ceil(h/step) x ceil(w/step)): ink in each block
     const ch = Math.ceil(h / step), cw = Math.ceil(w / step), coarse = new Uint8Array(ch * cw);
     const level = S.inkLevel * 255;
-    const words = w % 4 || ink.byteOffset % 4 ? null : new Uint32Array(ink.buffer, ink.byteOffset, h * w / 4);
+    const words = w % 4 || ink.byteOffset % 4 ? null
+      : new Uint32Array(ink.buffer, ink.byteOffset, h * w / 4);
     for (let y = 0; y < h; y++) {
       const row = y * w, at = Math.floor(y / step) * cw;
       for (let x = 0; x < w; x += 4) {
         if (words && !words[(row + x) >> 2]) continue;  // four pixels of paper at once
-        for (let i = x; i < Math.min(x + 4, w); i++) if (ink[row + i] > level) coarse[at + ((i / step) | 0)] = 1;
+        for (let i = x; i < Math.min(x + 4, w); i++) {
+          if (ink[row + i] > level) coarse[at + ((i / step) | 0)] = 1;
+        }
       }
     }
-    const least = S.speck * Math.max(ch, cw), seen = new Uint8Array(ch * cw);
-    let box = null;
-    for (let start = 0; start < coarse.length; start++) {
-      if (!coarse[start] || seen[start]) continue;
-      const part = [start / cw | 0, start / cw | 0, start % cw, start % cw];
-      const stack = [start];
-      seen[start] = 1;
-      while (stack.length) {  // the 8-connected component
-        const at = stack.pop(), y = at / cw | 0, x = at % cw;
-        part[0] = Math.min(part[0], y); part[1] = Math.max(part[1], y);
-        part[2] = Math.min(part[2], x); part[3] = Math.max(part[3], x);
-        for (let ny = Math.max(y - 1, 0); ny <= Math.min(y + 1, ch - 1); ny++) {
-          for (let nx = Math.max(x - 1, 0); nx <= Math.min(x + 1, cw - 1); nx++) {
-            const next = ny * cw + nx;
-            if (coarse[next] && !seen[next]) { seen[next] = 1; stack.push(next); }
+    return {mask: coarse, h: ch, w: cw};
+  }
+
+  function parts(mask, h, w) {  // 8-connected parts -> {labels, boxes: [top, bottom, left, right]}
+    const labels = new Int32Array(h * w), boxes = [];
+    for (let start = 0; start < mask.length; start++) {
+      if (!mask[start] || labels[start]) continue;
+      const box = [h, -1, w, -1], stack = [start];
+      labels[start] = boxes.length + 1;
+      while (stack.length) {
+        const at = stack.pop(), y = at / w | 0, x = at % w;
+        box[0] = Math.min(box[0], y); box[1] = Math.max(box[1], y);
+        box[2] = Math.min(box[2], x); box[3] = Math.max(box[3], x);
+        for (let ny = Math.max(y - 1, 0); ny <= Math.min(y + 1, h - 1); ny++) {
+          for (let nx = Math.max(x - 1, 0); nx <= Math.min(x + 1, w - 1); nx++) {
+            const next = ny * w + nx;
+            if (mask[next] && !labels[next]) { labels[next] = boxes.length + 1; stack.push(next); }
           }
         }
       }
-      if (Math.max(part[1] - part[0], part[3] - part[2]) + 1 < least) continue;  // a speck
-      box = box ? [Math.min(box[0], part[0]), Math.max(box[1], part[1]),
-                   Math.min(box[2], part[2]), Math.max(box[3], part[3])] : part;
+      boxes.push(box);
     }
-    if (!box) return null;
-    return [box[0] * step, Math.min((box[1] + 1) * step, h),
-            box[2] * step, Math.min((box[3] + 1) * step, w)];
+    return {labels, boxes};
   }
 
-  function toEmnist(ink, h, w) {  // (h x w) Uint8Array ink -> (28 x 28) Float32Array, or null
-    const box = findInk(ink, h, w);
+  function inkParts(ink, h, w) {  // as preprocess.ink_components: boxes of the non-speck parts
+    const scale = Math.ceil(Math.max(h, w) / S.findSize), coarse = coarseInk(ink, h, w, scale);
+    const least = S.speck * Math.max(coarse.h, coarse.w);
+    const boxes = parts(coarse.mask, coarse.h, coarse.w).boxes
+      .filter((b) => Math.max(b[1] - b[0], b[3] - b[2]) + 1 >= least);
+    return {boxes, scale};
+  }
+
+  function findInk(ink, h, w, found = inkParts(ink, h, w)) {  // -> [top, bottom, left, right]
+    const {boxes, scale} = found;
+    if (!boxes.length) return null;
+    return [Math.min(...boxes.map((b) => b[0])) * scale,
+            Math.min((Math.max(...boxes.map((b) => b[1])) + 1) * scale, h),
+            Math.min(...boxes.map((b) => b[2])) * scale,
+            Math.min((Math.max(...boxes.map((b) => b[3])) + 1) * scale, w)];
+  }
+
+  // (h x w) Uint8Array ink -> (28 x 28) Float32Array, or null; `box`: where its ink lies
+  function toEmnist(ink, h, w, box = findInk(ink, h, w)) {
     if (!box) return null;
     const [top, bottom, left, right] = box, ih = bottom - top, iw = right - left;
     const crop = new Uint8Array(ih * iw);
@@ -239,6 +256,176 @@
     return out.map((v) => Math.min(Math.max(v / peak, 0), 1));
   }
 
+  // -------------------------------------------------------------------------- whole numbers
+  // As model/segment.py reads pad ink: its strokes, in the order drawn, are the pieces; every
+  // run of 1 to 3 of them, and the whole drawing, is a candidate digit with a prior cost; the
+  // network reads the candidates, and the best chain of them is the number.
+  const N = {
+    workHeight: 40, longest: 3, mostPieces: 64, perDigit: 0.1, widest: 0.65, tooWide: 40,
+    lowest: 0.55, tooLow: 5, apart: 10, overlap: 20, perStrokeCut: 0.5, oneDigit: 0.5,
+    hopeless: 3, slants: [-0.6, 0.6, 49],
+  };
+  const SLANTS = Array.from({length: N.slants[2]},
+                            (_, i) => N.slants[0] + i * (N.slants[1] - N.slants[0]) / (N.slants[2] - 1));
+  const span = (extents) => [Math.min(...extents.map((e) => e[0])), Math.min(...extents.map((e) => e[1])),
+                             Math.max(...extents.map((e) => e[2])), Math.max(...extents.map((e) => e[3]))];
+
+  function estimateSlant({mask, h, w}) {  // the shear that makes the ink's parts narrowest
+    const {labels, boxes} = parts(mask, h, w);
+    const rows = boxes.map(() => new Map());  // per part: row -> [leftmost, rightmost]
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const label = labels[y * w + x];
+        if (!label) continue;
+        const row = rows[label - 1].get(y);
+        if (row) row[1] = x; else rows[label - 1].set(y, [x, x]);
+      }
+    }
+    let best = 0, least = Infinity;
+    for (const slant of SLANTS) {
+      let total = 0;
+      for (const part of rows) {
+        let left = Infinity, right = -Infinity;
+        for (const [y, [a, b]] of part) {
+          const shift = slant * (y - h / 2);
+          left = Math.min(left, a + shift);
+          right = Math.max(right, b + shift);
+        }
+        total += right - left;
+      }
+      if (total < least) [best, least] = [slant, total];
+    }
+    return best;
+  }
+
+  function strokePieces(ink, strokes, step) {  // as model.pieces.stroke_pieces
+    const slant = estimateSlant(coarseInk(ink, S.canvas, S.canvas, step));
+    const centre = S.canvas / 2, half = S.brush / 2;
+    const points = strokes.map((s) => s.map((p) => [Math.min(Math.max(p[0], 0), S.canvas),
+                                                    Math.min(Math.max(p[1], 0), S.canvas)]));
+    const extents = points.map((s) => {
+      const xs = s.map(([x, y]) => x + slant * (y - centre)), ys = s.map(([, y]) => y);
+      return [Math.min(...xs) - half, Math.min(...ys) - half, Math.max(...xs) + half, Math.max(...ys) + half];
+    });
+    let line = 1;
+    for (let k = 0; k < strokes.length; k++) {
+      const [, top, , bottom] = span(extents.slice(k, k + N.longest));
+      line = Math.max(line, bottom - top);
+    }
+    const crop = (first, stop) => {
+      const all = points.slice(first, stop).flat();
+      const left = Math.max(Math.floor(Math.min(...all.map((p) => p[0])) - half), 0);
+      const top = Math.max(Math.floor(Math.min(...all.map((p) => p[1])) - half), 0);
+      const right = Math.min(Math.ceil(Math.max(...all.map((p) => p[0])) + half), S.canvas);
+      const bottom = Math.min(Math.ceil(Math.max(...all.map((p) => p[1])) + half), S.canvas);
+      const moved = points.slice(first, stop).map((s) => s.map(([x, y]) => [x - left, y - top]));
+      const h = bottom - top, w = right - left;
+      return {image: toEmnist(drawStrokes(moved, h, w), h, w), box: [left, top, right, bottom]};
+    };
+    return {extents, line, stroke: S.brush, crop};
+  }
+
+  function digitCost(pieces, stroke, first, stop) {  // segment.digit_cost (no seams: pad ink)
+    const [left, top, right, bottom] = span(pieces.slice(first, stop));
+    const width = right - left - stroke, height = bottom - top - stroke;
+    let cost = N.perDigit + N.tooWide * Math.max(0, width - N.widest) ** 2 +
+      N.tooLow * Math.max(0, N.lowest - height) ** 2;
+    for (let k = first + 1; k < stop; k++) {
+      const reach = Math.max(...pieces.slice(first, k).map((e) => e[2])) - stroke / 2;
+      cost += N.apart * Math.max(0, (pieces[k][0] + pieces[k][2]) / 2 - reach);
+    }
+    return cost;
+  }
+
+  function pairCost(a, b, stroke) {
+    return N.overlap * (Math.max(0, a[2] - stroke / 2 - (b[0] + b[2]) / 2) +
+                        Math.max(0, (a[0] + a[2]) / 2 - b[0] - stroke / 2));
+  }
+
+  function useful(priced, pieces, stroke, n) {  // runs in some reading whose prior is not hopeless
+    const runs = [...priced.keys()].map((key) => key.split(',').map(Number))
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const spans = new Map(runs.map((run) => [String(run), span(pieces.slice(run[0], run[1]))]));
+    const ahead = new Map(), behind = new Map();
+    for (const run of runs) {
+      const key = String(run);
+      if (run[0] === 0) { ahead.set(key, priced.get(key)); continue; }
+      const before = runs.filter((o) => o[1] === run[0] && ahead.has(String(o)))
+        .map((o) => ahead.get(String(o)) + pairCost(spans.get(String(o)), spans.get(key), stroke));
+      if (before.length) ahead.set(key, Math.min(...before) + priced.get(key));
+    }
+    for (const run of [...runs].sort((a, b) => b[0] - a[0])) {
+      const key = String(run);
+      if (run[1] === n) { behind.set(key, priced.get(key)); continue; }
+      const after = runs.filter((o) => o[0] === run[1] && behind.has(String(o)))
+        .map((o) => behind.get(String(o)) + pairCost(spans.get(key), spans.get(String(o)), stroke));
+      if (after.length) behind.set(key, Math.min(...after) + priced.get(key));
+    }
+    const total = runs.filter((r) => ahead.has(String(r)) && behind.has(String(r)))
+      .map((r) => [r, ahead.get(String(r)) + behind.get(String(r)) - priced.get(String(r))]);
+    const least = total.length ? Math.min(...total.map(([, cost]) => cost)) : 0;
+    const limit = least <= N.hopeless ? N.hopeless : least + N.hopeless;
+    return total.filter(([, cost]) => cost <= limit).map(([run]) => run)
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  }
+
+  function candidates(ink, strokes) {  // as segment.candidates for pad ink; null if blank
+    const found = inkParts(ink, S.canvas, S.canvas), box = findInk(ink, S.canvas, S.canvas, found);
+    if (!box) return null;
+    const line0 = Math.max(...found.boxes.map((b) => b[1] - b[0] + 1)) * found.scale;
+    const cut = strokePieces(ink, strokes, Math.max(1, Math.floor(line0 / N.workHeight)));
+    const unit = Math.max(cut.line - cut.stroke, 1), n = strokes.length;
+    const pieces = cut.extents.map((e) => e.map((v) => v / unit)), stroke = cut.stroke / unit;
+    const longest = n <= N.mostPieces ? N.longest : 1, priced = new Map();
+    for (let first = 0; first < n; first++) {
+      for (let stop = first + 1; stop <= Math.min(first + longest, n); stop++) {
+        priced.set(`${first},${stop}`, digitCost(pieces, stroke, first, stop));
+      }
+    }
+    priced.set(`0,${n}`, digitCost(pieces, stroke, 0, n) - N.oneDigit);
+    const chosen = {images: [], boxes: [], runs: [], costs: [], pieces, stroke, n};
+    for (const [first, stop] of useful(priced, pieces, stroke, n)) {
+      const whole = first === 0 && stop === n;
+      const {image, box: where} = whole
+        ? {image: toEmnist(ink, S.canvas, S.canvas, box), box: [box[2], box[0], box[3], box[1]]}
+        : cut.crop(first, stop);
+      if (!image) continue;
+      chosen.images.push(image); chosen.boxes.push(where);
+      chosen.runs.push([first, stop]); chosen.costs.push(priced.get(`${first},${stop}`));
+    }
+    return chosen.images.length ? chosen : null;
+  }
+
+  function choose(c, probabilities) {  // segment.Candidates.choose -> the digits read, in order
+    const score = probabilities.map((p, k) => Math.log(Math.max(Math.max(...p), 1e-9)) - c.costs[k]);
+    const extents = c.runs.map(([first, stop]) => span(c.pieces.slice(first, stop)));
+    const index = new Map(c.runs.map((run, k) => [String(run), k]));
+    const ending = Array.from({length: c.n + 1}, () => []);
+    ending[0] = [[0, []]];
+    const held = new Uint8Array(c.n);
+    for (const [first, stop] of c.runs) held.fill(1, first, stop);
+    for (let stop = 1; stop <= c.n; stop++) {
+      if (!held[stop - 1]) { ending[stop] = ending[stop - 1]; continue; }
+      for (let first = Math.max(0, stop - N.longest); first < stop; first++) {
+        const k = index.get(`${first},${stop}`);
+        if (k === undefined || !ending[first].length) continue;
+        let best = null;
+        for (const [total, digits] of ending[first]) {
+          const value = total + score[k] -
+            (digits.length ? pairCost(extents[digits[digits.length - 1]], extents[k], c.stroke) : 0);
+          if (!best || value > best[0]) best = [value, [...digits, k]];
+        }
+        ending[stop].push(best);
+      }
+    }
+    const whole = index.get(`0,${c.n}`);
+    if (whole !== undefined) ending[c.n].push([score[whole], [whole]]);
+    if (!ending[c.n].length) return [score.indexOf(Math.max(...score))];
+    let best = ending[c.n][0];
+    for (const option of ending[c.n]) if (option[0] > best[0]) best = option;
+    return [...best[1]].sort((a, b) => (c.boxes[a][0] + c.boxes[a][2]) - (c.boxes[b][0] + c.boxes[b][2]));
+  }
+
   // -------------------------------------------------------------------------- resampling
   // Pillow's Image.resize, separable, horizontal pass first: 8-bit images ('L') in fixed
   // point with 22 fractional bits, as Pillow rounds them; 32-bit float images ('F') in doubles.
@@ -325,8 +512,9 @@
       return {...layer, kernel: tf.tensor(kernel, layer.shape),
               bias: tf.tensor1d(new Float32Array(blob, layer.offset + 4 * out, out))};
     }));
-    return (image) => tf.tidy(() => {
-      const input = tf.tensor4d(image, [1, S.image, S.image, 1]);
+    return (images) => tf.tidy(() => {  // n images, one after another -> n x 10, likewise
+      const n = images.length / (S.image * S.image);
+      const input = tf.tensor4d(images, [n, S.image, S.image, 1]);
       const each = networks.map((layers) => {
         let x = input;
         for (const layer of layers) {
@@ -336,7 +524,7 @@
             x = tf.fused.conv2d({x, filter: layer.kernel, strides: 1, pad: layer.padding,
                                  bias: layer.bias, activation});
           } else {
-            x = tf.fused.matMul({a: tf.reshape(x, [1, -1]), b: layer.kernel, bias: layer.bias,
+            x = tf.fused.matMul({a: tf.reshape(x, [n, -1]), b: layer.kernel, bias: layer.bias,
                                  activation});
           }
         }
@@ -349,19 +537,38 @@
   // -------------------------------------------------------------------------- the reader
   async function load({model = 'model', vendor = 'vendor/tfjs'} = {}) {
     const network = await loadNetwork(model, vendor);
-    network(new Float32Array(S.image * S.image));  // warm up: the first call compiles
+    const classify = (images) => {  // [(784) Float32Array, ...] -> [(10) Float32Array, ...]
+      const flat = new Float32Array(images.length * S.image * S.image);
+      images.forEach((image, k) => flat.set(image, k * S.image * S.image));
+      const all = network(flat);
+      return images.map((_, k) => all.subarray(10 * k, 10 * k + 10));
+    };
+    classify([new Float32Array(S.image * S.image)]);  // warm up: the first call compiles
     return {
-      // strokes ([[[x, y, t], ...], ...] in the pad's pixels) -> {image, probabilities, digit}
+      // Strokes ([[[x, y, t], ...], ...] on the pad) -> a digit {digit, probabilities, image},
+      // a number {number, confidence, digits: [{digit, probabilities, image, box}], and its
+      // first digit's}, or a blank {digit: null, probabilities: null, image: null}.
       read(strokes) {
         checkInk(strokes);
-        const image = toEmnist(drawStrokes(strokes), S.canvas, S.canvas);
-        if (!image) return {image: null, probabilities: null, digit: null};
-        const probabilities = network(image);
-        return {image, probabilities, digit: probabilities.indexOf(Math.max(...probabilities))};
+        const found = strokes.length ? candidates(drawStrokes(strokes), strokes) : null;
+        if (!found) return {digit: null, probabilities: null, image: null};
+        const probabilities = classify(found.images);
+        const digits = choose(found, probabilities).map((k) => ({
+          digit: argmax(probabilities[k]), probabilities: probabilities[k],
+          image: found.images[k], box: found.boxes[k]}));
+        if (digits.length === 1) {
+          const {digit, probabilities: p, image} = digits[0];
+          return {digit, probabilities: p, image};
+        }
+        const confidence = digits.reduce((c, d) => c * d.probabilities[d.digit], 1);
+        return {...digits[0], box: undefined, number: digits.map((d) => d.digit).join(''),
+                confidence, digits};
       },
-      probabilities: network,
+      probabilities: (image) => classify([image])[0],
     };
   }
 
-  global.DigitReader = {SETTINGS, load, checkInk, drawStrokes, toEmnist};
+  const argmax = (p) => p.indexOf(Math.max(...p));
+
+  global.DigitReader = {SETTINGS, NUMBERS: N, load, checkInk, drawStrokes, toEmnist};
 })(typeof window !== 'undefined' ? window : globalThis);

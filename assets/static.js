@@ -23,11 +23,12 @@ function show(reading, message) {  // a reading (reader.read's, or a sample's) -
     if (!reading || !reading.moving) say(reading && reading.error ? reading.error : 'The pad is empty.');
     return;
   }
-  const top = reading.digit;
-  const label = Object.assign(document.createElement('h2'), {textContent: String(top)});
+  const top = reading.digit, read = reading.number || String(top);  // a number: its first digit's bars
+  const sure = reading.number ? reading.confidence : p[top];
+  const label = Object.assign(document.createElement('h2'), {textContent: read});
   label.dataset.testid = 'label-output-value';
   prediction.append(label, Object.assign(document.createElement('p'),
-                                         {textContent: `${percent(p[top])} sure`}));
+                                         {textContent: `${percent(sure)} sure`}));
   p.forEach((value, digit) => {  // a row per digit: the digit, its bar, its probability
     const track = document.createElement('div'), bar = document.createElement('div');
     bar.className = digit === top ? 'bar top' : 'bar';
@@ -38,8 +39,10 @@ function show(reading, message) {  // a reading (reader.read's, or a sample's) -
   });
   chart.setAttribute('aria-label', 'All ten probabilities: ' +
                      p.map((value, digit) => `${digit} ${percent(value)}`).join(', '));
-  note.textContent = message || `Reads a ${top}, ${percent(p[top])} sure.`;
-  if (!reading.moving) say(message || `Reads a ${top}, ${percent(p[top])} sure.`);
+  const sentence = reading.number ? `Reads the number ${read}, ${percent(sure)} sure.`
+    : `Reads a ${top}, ${percent(sure)} sure.`;
+  note.textContent = message || sentence;
+  if (!reading.moving) say(message || sentence);
 }
 
 function say(text) {  // the polite live region: final readings only, never each frame
@@ -57,8 +60,7 @@ function drawPreview(image) {
                                           : 'The 28x28 image the network saw: nothing yet');
 }
 
-function onTrigger(event) {  // the pad read its ink, or its reader failed to load
-  if (event !== 'input') return;
+function onReading() {  // the pad read its ink, or its reader failed to load
   if (pad.dataset.reader === 'failed') {
     status.textContent = `This browser cannot run the network (${pad.dataset.readerError}). ` +
       'Try a recent Chrome, Edge, Firefox or Safari.';
@@ -99,7 +101,8 @@ async function samples(readImage) {  // the TEST samples: one PNG strip, 28 px p
 
 const props = {value: '[]', live: 0, slow: 0, answered: 0, ...settings};
 fetch('assets/inkpad.js').then((answer) => answer.text()).then((code) => {
-  new Function('element', 'props', 'watch', 'trigger', code)(pad, props, () => {}, onTrigger);
+  pad.addEventListener('reading', onReading);
+  new Function('element', 'props', 'watch', 'trigger', code)(pad, props, () => {}, () => {});
   const readImage = (image) => {  // a sample, read by the pad's own reader once it has loaded
     if (pad.dataset.reader !== 'ready') return null;
     const probabilities = pad.reader.probabilities(image);

@@ -82,13 +82,23 @@ def browser():
         browser.close()
 
 
-def open_page(browser, url, requests_seen, **context):
+READER = """() => ['ready', 'failed', 'none'].includes(document.querySelector(
+  '#sketchpad [data-reader], #sketchpad[data-reader]')?.dataset.reader)"""  # loaded, or not
+
+
+def open_page(browser, url, requests_seen, reader: bool = True, **context):
+    """A page of the app (or of the static Digitpad), its pad drawn; its reader in the browser
+    loaded (or failed to) where the page has one. `reader=False`: a browser where it cannot
+    load (its script blocked), so the server reads everything."""
     page = browser.new_context(**context).new_page()
     page.set_default_timeout(60_000)
+    if not reader:
+        page.route("**/reader.js", lambda route: route.abort())
     page.on("request", lambda r: requests_seen.append((r.method, r.url, r.post_data or "")))
     page.goto(url)
     page.wait_for_selector("#sketchpad canvas")
     page.wait_for_selector("#prediction", state="attached")
+    page.wait_for_function(READER)
     page.evaluate(WATCH)
     return page
 

@@ -154,30 +154,57 @@ def slow_stroke(page, stroke, seconds: float = 2, lift: bool = True) -> None:
         page.mouse.up()
 
 
-def test_a_slow_stroke_is_read_while_the_pen_moves(page, requests_seen):
-    page.keyboard.press("Escape")  # Clear on an empty pad: nothing sent, nothing to wait for
-    start = len(requests_seen)
+def labels_while_drawing(page, stroke) -> int:
+    """Draw one slow stroke -> how many labels the page showed before the pen lifted."""
     page.evaluate("""() => { window.shown = [];  // the label, looked at every 100 ms
       window.looking = setInterval(() => { const t = document.querySelector('#prediction')
         .innerText; if (t.trim() && t !== shown[shown.length - 1]) shown.push(t); }, 100); }""")
-    slow_stroke(page, place(STYLES[8][1], Pose(height=600, x=400, y=400))[0], lift=False)
+    slow_stroke(page, stroke, lift=False)
     during = page.evaluate("() => { clearInterval(looking); return shown.length; }")
     page.mouse.up()
+    return during
+
+
+def test_a_slow_stroke_is_read_in_the_browser_while_the_pen_moves(page, requests_seen):
+    page.keyboard.press("Escape")  # Clear on an empty pad: nothing sent, nothing to wait for
+    start = len(requests_seen)
+    during = labels_while_drawing(page, place(STYLES[8][1], Pose(height=600, x=400, y=400))[0])
+    local = page.evaluate("document.querySelector('#sketchpad [data-reader]').reading.digit")
+    assert settle(page) == "8" == str(local)  # the server's answer as it lifts: the same
+    FIGURES["browser: a 2 s stroke, read in the browser"] = (
+        f"{during} labels shown before the pen lifted, none asked of the server")
+    assert during >= 3 and live_inks(requests_seen, start) == []
+    assert len(sent_inks(requests_seen, start)) == 1  # one reading as the pen lifts
+    clear(page)
+
+
+def test_where_the_reader_cannot_load_the_server_reads_while_the_pen_moves(
+        browser, app_url, requests_seen):
+    page = open_page(browser, app_url, requests_seen, reader=False,
+                     viewport={"width": 1280, "height": 900})
+    assert page.evaluate("document.querySelector('#sketchpad [data-reader]').dataset.reader") \
+        == "failed"
+    draw(page, place(STYLES[1][0], Pose(height=500, x=400, y=400)))  # the page's first event
+    assert settle(page) == "1"  # opens its connection: answered slowly, it would pause them
+    clear(page)
+    start = len(requests_seen)
+    during = labels_while_drawing(page, place(STYLES[8][1], Pose(height=600, x=400, y=400))[0])
     assert settle(page) == "8"
     asked = live_inks(requests_seen, start)
-    FIGURES["browser: a 2 s stroke"] = (f"{len(asked)} readings asked for while drawn, "
-                                        f"{during} shown before the pen lifted")
+    FIGURES["browser: a 2 s stroke, read by the server"] = (
+        f"{len(asked)} readings asked for while drawn, {during} shown before the pen lifted")
     drawn_for = json.loads(asked[-1])[0][-1][2]  # ms, by the pad's own clock
     assert during >= 3 and 3 <= len(asked) <= drawn_for / LIVE_READING_MS + 1
     assert [len(json.loads(ink)[0]) for ink in asked] == sorted(
         len(json.loads(ink)[0]) for ink in asked)  # the ink so far, growing
     assert len(sent_inks(requests_seen, start)) == 1  # and one reading as the pen lifts
-    clear(page)
+    page.context.close()
 
 
 def test_while_answers_come_slowly_the_pad_stops_asking_mid_stroke(browser, app_url,
                                                                     requests_seen):
-    page = open_page(browser, app_url, requests_seen, viewport={"width": 1280, "height": 900})
+    page = open_page(browser, app_url, requests_seen, reader=False,
+                     viewport={"width": 1280, "height": 900})
     network = page.context.new_cdp_session(page)  # a visitor far away: every answer is slow
     network.send("Network.enable")
     network.send("Network.emulateNetworkConditions", {

@@ -10,6 +10,7 @@ import pytest
 
 from bench.servers import free_port, serve_folder
 from deploy.static import write_site
+from model import pieces, segment
 from model.classifier import Classifier
 from model.errors import InputError
 from model.ink import strokes_from_json, strokes_to_json
@@ -33,10 +34,8 @@ from model.spec import (
     MODEL_DIR,
     SAMPLES_FILE,
 )
-from tests.conftest import FIGURES, FULL, TOP, draw, open_page, strokes_of
-from training.drawn_digits import STYLES, Pose, place, random_pose
-
-READY = "() => ['ready', 'failed'].includes(document.querySelector('#sketchpad').dataset.reader)"
+from tests.conftest import FIGURES, FULL, READER, TOP, draw, open_page, strokes_of
+from training.drawn_digits import STYLES, Pose, place, random_pose, written_numbers
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +55,6 @@ def reader_page(browser, site):
     """The static page, its reader loaded: where the reader is called directly."""
     requests = []
     page = open_page(browser, site[1], requests)
-    page.wait_for_function(READY)
     assert page.evaluate("document.querySelector('#sketchpad').dataset.reader") == "ready"
     yield page
     page.context.close()
@@ -67,10 +65,20 @@ def browser_read(page, inks: list[str]) -> list[dict]:
     return page.evaluate("""(inks) => inks.map((ink) => {
       try {
         const r = document.querySelector('#sketchpad').reader.read(JSON.parse(ink));
-        return {digit: r.digit, image: r.image && Array.from(r.image),
+        return {digit: r.digit, image: r.image && Array.from(r.image), number: r.number,
                 probabilities: r.probabilities && Array.from(r.probabilities)};
       } catch (error) { return {error: error.message}; }
     })""", inks)
+
+
+def said(reading) -> str:
+    """The server's reading (`model.reading`) -> what it read: "7", "1984", or "" if blank."""
+    return reading.number if hasattr(reading, "number") else str(reading.digit or "")
+
+
+def read(answer: dict) -> str:
+    """The browser's reading (`browser_read`) -> what it read, as `said` writes it."""
+    return answer.get("number") or str(answer["digit"] or "")
 
 
 def test_the_reader_uses_the_servers_settings(reader_page):
@@ -80,6 +88,15 @@ def test_the_reader_uses_the_servers_settings(reader_page):
         "maxPoints": MAX_POINTS, "image": IMAGE_SIZE, "border": BORDER, "findSize": FIND_SIZE,
         "inkLevel": INK_LEVEL, "speck": SPECK, "workSize": WORK_SIZE,
         "strokeWidth": STROKE_WIDTH, "blurSigma": BLUR_SIGMA}
+    numbers = reader_page.evaluate("DigitReader.NUMBERS")
+    assert numbers == {
+        "workHeight": pieces.WORK_HEIGHT, "longest": pieces.LONGEST,
+        "mostPieces": segment.MOST_PIECES, "perDigit": segment.PER_DIGIT,
+        "widest": segment.WIDEST, "tooWide": segment.TOO_WIDE, "lowest": segment.LOWEST,
+        "tooLow": segment.TOO_LOW, "apart": segment.APART, "overlap": segment.OVERLAP,
+        "perStrokeCut": segment.PER_STROKE_CUT, "oneDigit": segment.ONE_DIGIT,
+        "hopeless": segment.HOPELESS,
+        "slants": [pieces.SLANTS[0], pieces.SLANTS[-1], len(pieces.SLANTS)]}
 
 
 def test_the_browser_copy_reads_the_test_samples_as_the_saved_model(reader_page):
@@ -115,7 +132,7 @@ def test_drawn_digits_read_in_the_browser_as_the_server_reads_their_ink(reader_p
     inks = drawn_inks(per_style=40 if FULL else 8, seed=49)
     served = read_drawings(Classifier(), [Drawing.from_json(ink) for ink, _ in inks])
     browser = browser_read(reader_page, [ink for ink, _ in inks])
-    same = np.mean([b["digit"] == getattr(s, "digit", None) for b, s in zip(browser, served)])
+    same = np.mean([said(s) == read(b) for s, b in zip(served, browser)])
     FIGURES[f"browser reader on {len(inks)} drawn digits: same label as /read_ink"] = f"{same:.2%}"
     assert same >= 0.995
     # The 28x28 input itself: the pad's strokes drawn, framed and re-drawn as the server does.
@@ -123,6 +140,17 @@ def test_drawn_digits_read_in_the_browser_as_the_server_reads_their_ink(reader_p
     expected = to_emnist(Drawing.from_json(ink).picture)
     got = np.array(browser[0]["image"], np.float32).reshape(IMAGE_SIZE, IMAGE_SIZE)
     assert np.abs(got - expected).mean() < 0.02
+
+
+def test_numbers_on_the_pad_read_in_the_browser_as_the_server_reads_them(reader_page):
+    numbers = written_numbers(per_kind=50 if FULL else 10, seed=4949, pad=True)
+    inks = [strokes_to_json(number.strokes()) for number in numbers]
+    served = read_drawings(Classifier(), [Drawing.from_json(ink) for ink in inks])
+    browser = browser_read(reader_page, inks)
+    pairs = [(said(s), read(b)) for s, b in zip(served, browser)]
+    same = np.mean([a == b for a, b in pairs])
+    FIGURES[f"browser reader on {len(inks)} pad numbers: same as /read_ink"] = f"{same:.2%}"
+    assert same >= 0.99, [pair for pair in pairs if pair[0] != pair[1]]
 
 
 def test_the_reader_refuses_ink_as_the_server_does(reader_page):
@@ -133,15 +161,14 @@ def test_the_reader_refuses_ink_as_the_server_does(reader_page):
         with pytest.raises(InputError) as refused:
             strokes_from_json(ink)
         assert answer == {"error": str(refused.value)}
-    assert browser_read(reader_page, ["[]"]) == [{"digit": None, "image": None,
-                                                  "probabilities": None}]
+    blank, = browser_read(reader_page, ["[]"])
+    assert blank["digit"] is None and blank["probabilities"] is None and blank["image"] is None
 
 
 def test_the_static_page_reads_as_you_draw_offline(browser, site):
     folder, url = site
     requests = []
     page = open_page(browser, url, requests)
-    page.wait_for_function(READY)
     page.evaluate("""() => { window.readings = 0; const pad = document.querySelector('#sketchpad');
       new MutationObserver(() => { if (pad.reading && pad.reading.moving) readings++; })
         .observe(document.querySelector('#prediction'), {childList: true, subtree: true}); }""")
@@ -162,7 +189,7 @@ def test_a_browser_without_webassembly_is_told_in_plain_words(browser, site):
     page = browser.new_context().new_page()
     page.add_init_script("delete window.WebAssembly")
     page.goto(site[1])
-    page.wait_for_function(READY)
+    page.wait_for_function(READER)
     status = page.locator("#reader-status").inner_text()
     assert "cannot run" in status and "WebAssembly" in status
     page.context.close()

@@ -3,33 +3,61 @@
 import functools
 import logging
 import time
+from pathlib import Path
 
 import gradio as gr
 
 from model.errors import InputError
-from model.spec import BRUSH_WIDTH, CANVAS_SIZE, LIVE_READING_MS, LIVE_SLOW_MS, ROOT
+from model.spec import (
+    BROWSER_DIR,
+    BRUSH_WIDTH,
+    CANVAS_SIZE,
+    LIVE_READING_MS,
+    LIVE_SLOW_MS,
+    READER_SCRIPTS,
+    ROOT,
+)
 
 ASSETS = ROOT / "assets"
+VENDOR = "vendor/tfjs"  # TensorFlow.js, which runs the browser copy
+READOUT = (ASSETS / "readout.js").read_text()  # the pad's own reading -> label and chart
 PAD = (ASSETS / "inkpad.html").read_text().format(canvas=CANVAS_SIZE)  # also the static page's
 log = logging.getLogger("digitpad")
 
 
-def ink_pad(live: bool = False) -> gr.HTML:
+def ink_pad(live: bool = False, model: Path | None = None) -> gr.HTML:
     """The ink pad (assets/inkpad.js): its value is the ink JSON of what is drawn on it, set
     as each stroke ends. `live`: while the pen moves, it is also set to `{"drawing": the ink so
     far}` at most every LIVE_READING_MS (`model.ink.pad_value` tells them apart), one awaiting
-    its answer at most, and none while answers take over LIVE_SLOW_MS. The handler answers
-    each value with `answered()` as an update of the pad."""
+    its answer at most, and none while answers take over LIVE_SLOW_MS; or, once the reader in
+    the browser has loaded `model`'s browser copy, read by it each frame instead (its 'input'
+    event), except while its `server_live` is set.
+    The handler answers each value with `answered()` as an update of the pad."""
     return gr.HTML("[]", html_template=PAD, elem_id="sketchpad",
                    css_template=(ASSETS / "inkpad.css").read_text(),
                    js_on_load=(ASSETS / "inkpad.js").read_text(), brush=BRUSH_WIDTH,
                    live=LIVE_READING_MS if live else 0, slow=LIVE_SLOW_MS, answered=0,
+                   reader=reader_url(model) if live else "", vendor=file_url(ASSETS / VENDOR),
+                   scripts=" ".join(file_url(ASSETS / script) for script in READER_SCRIPTS),
+                   server_live=False,
                    apply_default_css=False)
 
 
-def answered() -> dict:
-    """The update that tells the pad its value was answered (it times the answers)."""
-    return gr.update(answered=time.monotonic())
+def answered(model: Path | None = None) -> dict:
+    """The update that tells the pad its value was answered (it times the answers), and, with
+    `model`, the browser copy to read with (the served version's)."""
+    follow = {} if model is None else {"reader": reader_url(model)}
+    return gr.update(answered=time.monotonic(), **follow)
+
+
+def file_url(path: Path) -> str:
+    """A file or folder the app serves (`STATIC_PATHS`) -> its URL, relative to any page."""
+    return f"gradio_api/file={path}"
+
+
+def reader_url(model: Path | None) -> str:
+    """A model folder -> the URL of its browser copy ("" if it has none: the server reads)."""
+    return file_url(model / BROWSER_DIR) if model and (model / BROWSER_DIR).is_dir() else ""
 
 
 def live_region() -> gr.HTML:

@@ -32,7 +32,7 @@ from model.reading import (
     read_each_as_digit,
 )
 from model.spec import CLASSES, TRAIN_COMMAND
-from ui.common import answered, ink_pad, live_region, path_of, refused
+from ui.common import READOUT, answered, ink_pad, live_region, path_of, refused
 
 GALLERY_SIZE = 40  # samples shown at once
 DRAW_PROMPT = ("✏️ **Draw a digit** (0-9), or a whole number, on the pad: the network reads "
@@ -75,8 +75,9 @@ class DrawPage:
         return to_html(inside, "the number's first digit" if number else "this digit")
 
     def open_inside(self, reading):
-        """The inside panel opened -> (it is open, its view of the reading shown)."""
-        return True, self.inside(reading)
+        """The inside panel opened -> (it is open, its view of the reading shown, the pad asks
+        the server while the pen moves: only the server looks inside)."""
+        return True, self.inside(reading), gr.update(server_live=True)
 
     def preview(self, reading, why: bool = False, focus: str = AUTO):
         """The image beside the chart: the 28x28 input, its saliency map, or a number's boxes."""
@@ -109,7 +110,8 @@ class DrawPage:
         for k, reading in zip(drawings, readings):
             rows[k] = self.show_moving(reading, lookings[k]) if moving[k] else self.show(
                 reading, why=whys[k], focus=focuses[k], looking=lookings[k])
-        return tuple(map(list, zip(*(rows[k] + (answered(),) for k in range(len(values))))))
+        done = answered(self.served.now.classifier.folder)
+        return tuple(map(list, zip(*(rows[k] + (done,) for k in range(len(values))))))
 
     def show_moving(self, reading, looking: bool = False):
         """A reading while the pen moves -> the seven outputs, only the label, chart and inside
@@ -194,7 +196,7 @@ class DrawPage:
             with gr.Column(scale=5, min_width=320):
                 with gr.Tabs():
                     with gr.Tab("Draw", id="draw"):
-                        pad = ink_pad(live=True)
+                        pad = ink_pad(live=True, model=self.served.now.classifier.folder)
                         with gr.Row():
                             meant = gr.Dropdown(list(CLASSES), value=None, min_width=120,
                                                 label="Wrong? It was a …", elem_id="meant")
@@ -250,6 +252,10 @@ class DrawPage:
                    max_batch_size=8, concurrency_limit=1, concurrency_id="read",
                    trigger_mode="always_last", show_progress="hidden", api_name="draw",
                    api_visibility="undocumented")
+        # While the pen moves, the reader in the browser (once loaded) reads the pad: its
+        # reading shown with no request to the server.
+        pad.input(None, None, [shown_label, bars], js=READOUT, queue=False,
+                  show_progress="hidden", api_visibility="private")
         save.click(self.correct, [pad, meant], thanks, api_visibility="private")
         for control in (why, focus):
             control.change(self.preview, [reading, why, focus], picture,
@@ -265,6 +271,7 @@ class DrawPage:
                       api_visibility="private")
         lucky.click(self.random_sample, [digit, mistakes, why, focus, looking], outputs,
                     api_visibility="private")
-        panel.expand(self.open_inside, reading, [looking, inside], api_visibility="private",
-                     show_progress="hidden")
-        panel.collapse(lambda: False, None, looking, api_visibility="private")
+        panel.expand(self.open_inside, reading, [looking, inside, pad],
+                     api_visibility="private", show_progress="hidden")
+        panel.collapse(lambda: (False, gr.update(server_live=False)), None, [looking, pad],
+                       api_visibility="private")
