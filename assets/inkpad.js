@@ -6,7 +6,7 @@
 // The server answers each value by setting `answered`; while answers are slow, or one is
 // awaited, no value is sent mid-stroke: a busy server sheds those readings by itself.
 // Where the page names a browser copy of the model (`reader`, with the `scripts` that run it),
-// the pad reads its own ink once per frame as the pen moves (assets/reader.js), keeps the
+// the pad reads its own ink once per frame as the pen moves (assets/reader/), keeps the
 // reading as `element.reading`, dispatches a 'reading' DOM event, and triggers 'input' when
 // there is a digit to show; the server then hears finished strokes only. While `server_live`
 // is set (the inside view, which only the server draws, is open), the server reads as before.

@@ -7,8 +7,9 @@
   const digits = [...'0123456789'];
   const confidences = digits.map((label, k) => ({label, confidence: p[k]}))
     .sort((a, b) => b.confidence - a.confidence);
-  const label = reading.number === undefined ? {label: String(reading.digit), confidences}
-    : {label: reading.number, confidences: [{label: reading.number, confidence: reading.confidence}]};
+  const {number, confidence} = reading;
+  const label = number === undefined ? {label: String(reading.digit), confidences}
+    : {label: number, confidences: [{label: number, confidence}]};
   const chart = {columns: ['digit', 'probability', 'reading'], mark: 'bar',
                  datatypes: {digit: 'nominal', probability: 'quantitative', reading: 'nominal'},
                  data: digits.map((d, k) => [d, Math.round(1e4 * p[k]) / 1e4,

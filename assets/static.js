@@ -1,6 +1,6 @@
 // The static page (python -m deploy --static): the main page's ink pad (assets/inkpad.js, run
 // here as Gradio runs it, with `element`, `props`, `watch` and `trigger`), read by the reader in
-// the browser (assets/reader.js); a bar chart of the ten probabilities, the 28x28 input, and
+// the browser (assets/reader/); a bar chart of the ten probabilities, the 28x28 input, and
 // held-out TEST samples read by the same network. Every file is static: no server reads.
 'use strict';
 const pad = document.querySelector('#sketchpad');
@@ -20,10 +20,12 @@ function show(reading, message) {  // a reading (reader.read's, or a sample's) -
   if (!p) {
     note.textContent = message || prompt;
     chart.setAttribute('aria-label', 'All ten probabilities: nothing read yet');
-    if (!reading || !reading.moving) say(reading && reading.error ? reading.error : 'The pad is empty.');
+    if (!reading || !reading.moving) {
+      say(reading && reading.error ? reading.error : 'The pad is empty.');
+    }
     return;
   }
-  const top = reading.digit, read = reading.number || String(top);  // a number: its first digit's bars
+  const top = reading.digit, read = reading.number || String(top);  // a number: bars of its first
   const sure = reading.number ? reading.confidence : p[top];
   const label = Object.assign(document.createElement('h2'), {textContent: read});
   label.dataset.testid = 'label-output-value';

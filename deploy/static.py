@@ -29,7 +29,7 @@ from model.spec import (
 )
 
 ASSETS = ROOT / "assets"
-PAGE_ASSETS = ("inkpad.css", "inkpad.js", "reader.js", "static.css", "static.js", "vendor/tfjs")
+PAGE_ASSETS = ("inkpad.css", "inkpad.js", "reader", "static.css", "static.js", "vendor/tfjs")
 PER_DIGIT = 10  # TEST samples of each digit on the page
 PROMPT = "✏️ Draw a digit or a whole number on the pad: the network reads it as you draw."
 FRONT_MATTER = """---

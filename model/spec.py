@@ -23,8 +23,9 @@ BRUSH_WIDTH = 24  # the pad's one brush (px of the canvas), round caps and joins
 MAX_STROKES = 200  # ink with more strokes or points is refused
 MAX_POINTS = 5000
 MAX_INK_BYTES = 256 * 1024  # ink JSON longer than this is refused before it is parsed
+# The reader in the browser: its scripts under assets/, in loading order.
 READER_SCRIPTS = ("vendor/tfjs/tf-core.min.js", "vendor/tfjs/tf-backend-wasm.min.js",
-                  "reader.js")  # the reader in the browser, under assets/, in loading order
+                  "reader/ink.js", "reader/numbers.js", "reader/reader.js")
 LIVE_READING_MS = 150  # while the pen moves, the pad asks for a reading at most this often ...
 LIVE_SLOW_MS = 300  # ... and none while the last answer took longer: a busy server sheds them
 
@@ -34,6 +35,6 @@ MODEL_DIR = ROOT / "model" / "digitpad"  # the exported model the app and CLI se
 SAVED_MODEL = "saved_model"  # sub-folders and files inside a model folder
 KERAS_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
-BROWSER_DIR = "browser"  # the network the browser reader runs (assets/reader.js)
+BROWSER_DIR = "browser"  # the network the reader in the browser runs (assets/reader/)
 SAMPLES_FILE = "test_samples.npz"  # in a model folder: its held-out TEST samples, for the app
 TRAIN_COMMAND = "python -m training.train --dataset mnist-subset"

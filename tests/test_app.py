@@ -16,9 +16,10 @@ from model.feedback import load_corrections
 from model.imagefile import read_image
 from model.ink import IN_STROKE, draw_strokes, strokes_to_json
 from model.preprocess import from_array, to_emnist
-from model.spec import BRUSH_WIDTH
-from tests.conftest import strokes_of
+from model.spec import BROWSER_DIR, BRUSH_WIDTH
+from tests.conftest import seven, strokes_of
 from training.drawn_digits import Pose
+from ui.common import answered
 from ui.draw import DrawPage
 
 
@@ -158,6 +159,21 @@ def test_app_serves_no_file_it_does_not_mean_to(app_url):
             response = httpx.get(app_url + route + path, timeout=10)
             assert response.status_code in (403, 404), (route, path, response.status_code)
             assert "root:" not in response.text
+
+
+def test_each_answer_names_the_served_versions_browser_copy_and_the_app_serves_it(app_url,
+                                                                                   tmp_path):
+    import app  # its served model, as the page has it
+
+    page = DrawPage(app.served, tmp_path)
+    *_, pads = page.read_pads([seven()], [False], ["its answer"], [False])
+    copy = app.served.now.classifier.folder / BROWSER_DIR
+    assert pads[0]["reader"] == f"gradio_api/file={copy}"  # the pad reads with this one
+    about = httpx.get(app_url + pads[0]["reader"] + "/network.json", timeout=10).json()
+    weights = httpx.get(app_url + pads[0]["reader"] + "/weights.bin", timeout=10)
+    assert about == json.loads((copy / "network.json").read_text())
+    assert weights.content == (copy / "weights.bin").read_bytes()
+    assert answered(tmp_path)["reader"] == ""  # a version without one: the server reads
 
 
 def test_uploads_over_the_size_limit_are_refused(app_url, tmp_path):

@@ -1,4 +1,4 @@
-"""The reader in the browser (assets/reader.js) and the static Digitpad: held to the server's
+"""The reader in the browser (assets/reader/) and the static Digitpad: held to the server's
 answers on the TEST samples and on drawn digits, in a real Chromium, from the folder that
 `python -m deploy --static --out DIR` writes, served by `python -m http.server`."""
 
@@ -200,7 +200,7 @@ def test_the_static_folder_is_complete_and_light(site):
     files = {p.relative_to(folder).as_posix(): p.stat().st_size
              for p in folder.rglob("*") if p.is_file()}
     for needed in ("index.html", "README.md", "model/network.json", "model/weights.bin",
-                   "samples.png", "samples.json", "assets/reader.js", "assets/inkpad.js",
+                   "samples.png", "samples.json", "assets/reader/reader.js", "assets/inkpad.js",
                    "assets/vendor/tfjs/LICENSE"):
         assert needed in files, needed
     # A browser with WebAssembly SIMD never fetches the plain WebAssembly build.

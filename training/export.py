@@ -1,9 +1,9 @@
 """Write a trained model as a folder that describes itself, all at once or not at all.
 
 The folder holds `saved_model/` (what the app and CLI serve), `model.keras` (for fine-tuning),
-`metadata.json` and `browser/` (the network the browser reader runs, `assets/reader.js`).
-It is written beside its target under a temporary name and moved into
-place only when complete, so a crash never leaves a half model and the old one stays intact.
+`metadata.json` and `browser/` (the network the reader in the browser runs, `assets/reader/`).
+It is written beside its target under a temporary name and moved into place only when
+complete, so a crash never leaves a half model and the old one stays intact.
 
     python -m training.export [--folder model/digitpad]   # rewrite its SavedModel and browser copy
 """
