@@ -72,7 +72,7 @@ if STAGE.enabled:
 demo.queue(default_concurrency_limit=4, max_size=256)
 
 LAUNCH = dict(max_file_size="10mb", css=(ASSETS / "app.css").read_text(),  # tests use these too
-              enable_monitoring=False,
+              js=(ASSETS / "page.js").read_text(), enable_monitoring=False,
               theme=gr.themes.Soft(primary_hue="orange", secondary_hue="slate").set(
                   # WCAG AA contrast (4.5:1): Soft's orange 500 labels on orange 100 have 2.4:1
                   block_label_text_color="*primary_700", block_title_text_color="*primary_700",

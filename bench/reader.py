@@ -31,12 +31,13 @@ from training.drawn_digits import STYLES, place, random_pose, written_numbers
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 READY = "() => ['ready', 'failed'].includes(document.querySelector('#sketchpad').dataset.reader)"
-TIMES = """(inks) => {  // ms per reading of each ink, after one reading to warm up
+TIMES = """(inks) => {  // ms per reading of each ink, read once before to warm the JIT up
   const reader = document.querySelector('#sketchpad').reader;
-  reader.read(JSON.parse(inks[0]));
+  inks.forEach((ink) => reader.read(JSON.parse(ink)));
   return inks.map((ink) => { const strokes = JSON.parse(ink), t = performance.now();
                              reader.read(strokes); return performance.now() - t; });
 }"""
+FRAME_MS = 1000 / 60  # a pen's pointer events come at the display's rate, or faster
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,15 @@ def first_visit(page, url: str) -> tuple[int, int]:
     return sum(received), len(received)
 
 
-def stroke_rate(page) -> float:
-    """Draw one 2 s stroke on the pad -> readings shown a second while it was drawn."""
+def stroke_rate(page, seconds: float = 2) -> float:
+    """Draw one stroke for `seconds`, a pointer event each frame -> readings shown a second."""
     box = page.locator("#sketchpad canvas").bounding_box()
     (points,) = place(STYLES[8][1], random_pose(np.random.default_rng(3)))
+    along = np.r_[0, np.cumsum(np.hypot(*np.diff(points, axis=0).T))]
+    at = np.linspace(0, along[-1], int(seconds * 1000 / FRAME_MS))
+    points = np.column_stack([np.interp(at, along, points[:, k]) for k in (0, 1)])
     screen = [(box["x"] + x * box["width"] / 800, box["y"] + y * box["height"] / 800)
-              for x, y in points[::2]]
+              for x, y in points]
     page.evaluate("""() => { window.seen = 0; document.querySelector('#sketchpad')
       .addEventListener('reading', () => seen++); }""")
     page.mouse.move(*screen[0])
@@ -83,7 +87,7 @@ def stroke_rate(page) -> float:
     start = page.evaluate("performance.now()")
     for x, y in screen[1:]:
         page.mouse.move(x, y)
-        page.wait_for_timeout(2000 / len(screen))
+        page.wait_for_timeout(FRAME_MS)
     seconds = (page.evaluate("performance.now()") - start) / 1000
     seen = page.evaluate("seen")
     page.mouse.up()

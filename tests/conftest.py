@@ -20,7 +20,7 @@ import numpy as np
 import playwright.sync_api as playwright  # a missing Playwright fails the run
 import pytest
 
-from bench.servers import free_port
+from bench.servers import free_port, serve_folder
 from model.ink import strokes_to_json
 from model.spec import CANVAS_SIZE
 from training.drawn_digits import STYLES, Pose, place
@@ -44,6 +44,21 @@ def app_url():
                     quiet=True, **app.LAUNCH)
     yield f"http://127.0.0.1:{port}/"
     app.demo.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The static Digitpad (`python -m deploy --static`), written and served by `python -m
+    http.server`: -> (its folder, its URL)."""
+    from deploy.static import write_site
+
+    folder = tmp_path_factory.mktemp("static") / "site"
+    write_site(folder)
+    port = free_port()
+    server = serve_folder(folder, port)
+    yield folder, f"http://127.0.0.1:{port}/"
+    server.terminate()
+    server.wait()
 
 
 # ---------------------------------------------------------------------------- ink

@@ -365,6 +365,8 @@ def test_a_phone_draws_with_a_finger_and_the_page_stays_put(browser, app_url, re
     assert read_top(page, "3") == "3"
     assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0]
     assert inside(page.locator(TOP).bounding_box(), 390, 844)  # the answer, without scrolling
+    form = page.locator("#meant").bounding_box()  # the correction form comes after it
+    assert form["y"] > page.locator("#chart").bounding_box()["y"]
     screenshot(page, "phone")
     page.context.close()
 

@@ -8,8 +8,6 @@ import json
 import numpy as np
 import pytest
 
-from bench.servers import free_port, serve_folder
-from deploy.static import write_site
 from model import pieces, segment
 from model.classifier import Classifier
 from model.errors import InputError
@@ -36,18 +34,6 @@ from model.spec import (
 )
 from tests.conftest import FIGURES, FULL, READER, TOP, draw, open_page, strokes_of
 from training.drawn_digits import STYLES, Pose, place, random_pose, written_numbers
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The static Digitpad, written and served: -> (its folder, its URL)."""
-    folder = tmp_path_factory.mktemp("static") / "site"
-    write_site(folder)
-    port = free_port()
-    server = serve_folder(folder, port)
-    yield folder, f"http://127.0.0.1:{port}/"
-    server.terminate()
-    server.wait()
 
 
 @pytest.fixture(scope="module")

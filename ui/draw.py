@@ -197,11 +197,6 @@ class DrawPage:
                 with gr.Tabs():
                     with gr.Tab("Draw", id="draw"):
                         pad = ink_pad(live=True, model=self.served.now.classifier.folder)
-                        with gr.Row():
-                            meant = gr.Dropdown(list(CLASSES), value=None, min_width=120,
-                                                label="Wrong? It was a …", elem_id="meant")
-                            save = gr.Button("Save correction", elem_id="save-correction")
-                        thanks = gr.Markdown(elem_id="thanks")
                     with gr.Tab("Dataset samples", id="samples"):
                         with gr.Row():
                             digit = gr.Dropdown(["All", *CLASSES], value="All", label="Digit",
@@ -229,6 +224,12 @@ class DrawPage:
                                   y_lim=[0, 1], sort="x", label="All ten probabilities",
                                   x_title="digit", y_title="probability", show_label=True,
                                   elem_id="chart")
+                # After the answer, not between the pad and it: on a phone the columns stack.
+                with gr.Row(equal_height=True):
+                    meant = gr.Dropdown(list(CLASSES), value=None, min_width=120,
+                                        label="Wrong? It was a …", elem_id="meant")
+                    save = gr.Button("Save correction", elem_id="save-correction")
+                thanks = gr.Markdown(elem_id="thanks")
                 with gr.Row():
                     why = gr.Checkbox(label="Why? Show which pixels pushed it", elem_id="why")
                     focus = gr.Radio([AUTO, *CLASSES], value=AUTO, elem_id="focus",

@@ -43,13 +43,17 @@
     });
   }
 
-  function drawStrokes(strokes, h = S.canvas, w = S.canvas) {  // -> (h x w) Uint8Array, 255 = ink
+  // -> (h x w) Uint8Array, 255 = ink; its `rows`: the first and last row that may hold ink
+  function drawStrokes(strokes, h = S.canvas, w = S.canvas) {
     const r = S.brush / 2, ink = new Uint8Array(h * w);
+    let top = h, bottom = -1;
     for (const stroke of strokes) {
       const xy = stroke.map((p) => [Math.min(Math.max(p[0], 0), S.canvas),
                                     Math.min(Math.max(p[1], 0), S.canvas)]);
       for (let i = 0; i < xy.length; i++) capsule(ink, h, w, xy[Math.max(i - 1, 0)], xy[i], r);
+      for (const [, y] of xy) [top, bottom] = [Math.min(top, y - r), Math.max(bottom, y + r)];
     }
+    ink.rows = [Math.max(Math.floor(top), 0), Math.min(Math.ceil(bottom), h - 1)];
     return ink;
   }
 
@@ -74,7 +78,8 @@
     const level = S.inkLevel * 255;
     const words = w % 4 || ink.byteOffset % 4 ? null
       : new Uint32Array(ink.buffer, ink.byteOffset, h * w / 4);
-    for (let y = 0; y < h; y++) {
+    const [first, last] = ink.rows || [0, h - 1];  // rows beyond hold no ink
+    for (let y = first; y <= last; y++) {
       const row = y * w, at = Math.floor(y / step) * cw;
       for (let x = 0; x < w; x += 4) {
         if (words && !words[(row + x) >> 2]) continue;  // four pixels of paper at once
