@@ -167,6 +167,9 @@ def test_each_answer_names_the_served_versions_browser_copy_and_the_app_serves_i
 
     page = DrawPage(app.served, tmp_path)
     *_, pads = page.read_pads([seven()], [False], ["its answer"], [False])
+    assert "reader" not in pads[0]  # the copy pages load with: not sent again with each answer
+    page.first = tmp_path  # pages loaded with another version's copy are told the served one
+    *_, pads = page.read_pads([seven()], [False], ["its answer"], [False])
     copy = app.served.now.classifier.folder / BROWSER_DIR
     assert pads[0]["reader"] == f"gradio_api/file={copy}"  # the pad reads with this one
     about = httpx.get(app_url + pads[0]["reader"] + "/network.json", timeout=10).json()

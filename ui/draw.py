@@ -46,6 +46,7 @@ class DrawPage:
 
     def __init__(self, served, corrections: Path):
         self.served, self.corrections = served, corrections
+        self.first = served.now.classifier.folder  # the model whose browser copy pages load
 
     # ------------------------------------------------------------------------ readings
     def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO,
@@ -110,7 +111,9 @@ class DrawPage:
         for k, reading in zip(drawings, readings):
             rows[k] = self.show_moving(reading, lookings[k]) if moving[k] else self.show(
                 reading, why=whys[k], focus=focuses[k], looking=lookings[k])
-        done = answered(self.served.now.classifier.folder)
+        # The browser copy to read with, once another version is served than pages load with.
+        now = self.served.now.classifier.folder
+        done = answered(now if now != self.first else None)
         return tuple(map(list, zip(*(rows[k] + (done,) for k in range(len(values))))))
 
     def show_moving(self, reading, looking: bool = False):
@@ -196,7 +199,7 @@ class DrawPage:
             with gr.Column(scale=5, min_width=320):
                 with gr.Tabs():
                     with gr.Tab("Draw", id="draw"):
-                        pad = ink_pad(live=True, model=self.served.now.classifier.folder)
+                        pad = ink_pad(live=True, model=self.first)
                     with gr.Tab("Dataset samples", id="samples"):
                         with gr.Row():
                             digit = gr.Dropdown(["All", *CLASSES], value="All", label="Digit",
