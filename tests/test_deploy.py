@@ -88,10 +88,11 @@ def test_a_bad_name_and_a_missing_token_get_clear_messages(tmp_path):
 def test_an_unreachable_hub_is_reported_without_a_traceback(tmp_path):
     closed = {"HF_HOME": str(tmp_path), "HF_TOKEN": "hf_not_a_real_token",
               "HF_ENDPOINT": "http://127.0.0.1:9"}  # port 9 (discard): nothing listens
-    result = deploy("someone/digitpad", **closed)
-    assert result.returncode == 1
-    assert "could not deploy to someone/digitpad" in result.stderr
-    assert "Traceback" not in result.stderr
+    for static in ((), ("--static",)):  # the app, and the static page
+        result = deploy("someone/digitpad", *static, **closed)
+        assert result.returncode == 1
+        assert "could not deploy to someone/digitpad" in result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_deploy_writes_the_static_page_and_dry_runs_a_static_space(tmp_path):

@@ -20,7 +20,7 @@ from audience.wall import teaching
 from bench.servers import free_port, start_app, start_nginx, start_redis, stop, wait_for
 from model.ink import strokes_to_json
 from model.reading import DigitReading
-from model.spec import KERAS_FILE, METADATA_FILE, MODEL_DIR
+from model.spec import BROWSER_DIR, KERAS_FILE, METADATA_FILE, MODEL_DIR
 from model.versions import MIN_LESSONS, ROLLED_BACK, SHIPPED, Served, Versions
 from tests.conftest import SPEAKER_KEY, strokes_of
 from training.drawn_digits import STYLES, random_pose
@@ -190,6 +190,7 @@ def test_one_process_teaches_swaps_without_a_failed_reading_and_rolls_back(tmp_p
                            atol=0)  # it learnt something
     metadata = json.loads((tmp_path / "taught" / "v1" / METADATA_FILE).read_text())
     assert metadata["parent"] == SHIPPED and metadata["drawings"] == 28
+    assert (tmp_path / "taught" / "v1" / BROWSER_DIR / "weights.bin").is_file()  # its own copy
     assert metadata["learnt"] + metadata["held_out"] == 28 and metadata["held_out"] == 6
     assert len(metadata["rounds"]) == 2 and metadata["classes"] == [str(d) for d in range(10)]
     for when in ("before", "after"):
