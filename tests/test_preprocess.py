@@ -1,12 +1,14 @@
-"""Golden tests for model.preprocess: shape, placement, polarity, invariance, blanks."""
+"""model.preprocess: golden arrays, shape, placement, polarity, invariance, blanks."""
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from model import preprocess
+from model.classifier import Classifier
 from model.errors import InputError
 from model.preprocess import from_array, to_emnist
+from tests.golden import FILE, compute
 from training.drawn_digits import STYLES, Pose, paper, render
 
 
@@ -24,6 +26,17 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 def from_drawing(ink: np.ndarray) -> np.ndarray | None:
     return to_emnist(ink)
+
+
+def test_preprocessing_gives_the_golden_arrays_and_each_reads_as_its_digit():
+    golden = np.load(FILE)
+    found = compute()
+    assert sorted(found) == sorted(golden.files)
+    for name, image in found.items():
+        np.testing.assert_allclose(image, golden[name], atol=1e-6, err_msg=name)
+    digits = [int(next(c for c in name if c.isdigit())) for name in found]  # "pad 7, ..." -> 7
+    read = Classifier().probabilities(np.stack(list(found.values()))).argmax(axis=1)
+    assert read.tolist() == digits
 
 
 def test_stroke_comes_out_centred_24px_white_on_black():

@@ -33,6 +33,7 @@ from model.spec import (
     SAMPLES_FILE,
 )
 from tests.conftest import FIGURES, FULL, READER, TOP, draw, open_page, strokes_of
+from tests.golden import FILE, PAD, pad_ink
 from training.drawn_digits import STYLES, Pose, place, random_pose, written_numbers
 
 
@@ -126,6 +127,21 @@ def test_drawn_digits_read_in_the_browser_as_the_server_reads_their_ink(reader_p
     expected = to_emnist(Drawing.from_json(ink).picture)
     got = np.array(browser[0]["image"], np.float32).reshape(IMAGE_SIZE, IMAGE_SIZE)
     assert np.abs(got - expected).mean() < 0.02
+
+
+def test_the_browsers_28x28_is_the_golden_one(reader_page):
+    golden = np.load(FILE)
+    for name in PAD:
+        ink = pad_ink(name)
+        raster = base64.b64encode(Drawing.from_json(ink).picture.tobytes()).decode()
+        same_raster, own = reader_page.evaluate("""([raster, ink]) => {
+          const bytes = Uint8Array.from(atob(raster), (c) => c.charCodeAt(0));
+          const own = DigitReader.toEmnist(DigitReader.drawStrokes(JSON.parse(ink)), 800, 800);
+          return [Array.from(DigitReader.toEmnist(bytes, 800, 800)), Array.from(own)];
+        }""", [raster, ink])
+        expected = golden[name].ravel()
+        np.testing.assert_allclose(same_raster, expected, atol=1e-5, err_msg=name)  # its steps
+        assert np.abs(np.array(own) - expected).mean() < 0.03, name  # its own pen: nearly
 
 
 def test_numbers_on_the_pad_read_in_the_browser_as_the_server_reads_them(reader_page):
