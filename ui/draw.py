@@ -228,7 +228,7 @@ class DrawPage:
                                   x_title="digit", y_title="probability", show_label=True,
                                   elem_id="chart")
                 # After the answer, not between the pad and it: on a phone the columns stack.
-                with gr.Row(equal_height=True):
+                with gr.Row():
                     meant = gr.Dropdown(list(CLASSES), value=None, min_width=120,
                                         label="Wrong? It was a …", elem_id="meant")
                     save = gr.Button("Save correction", elem_id="save-correction")
