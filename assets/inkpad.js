@@ -92,11 +92,15 @@ function script(src) {
   });
 }
 
+let loaded = null;  // the browser copy the reader reads with
+
 async function loadReader() {  // where it cannot load, the server reads as before
   if (!props.reader) {
     element.dataset.reader = 'none';
     return;
   }
+  if (props.reader === loaded) return;  // named again with an answer: nothing new
+  loaded = props.reader;
   element.dataset.reader = 'loading';
   try {
     for (const src of props.scripts.split(' ')) await script(src);

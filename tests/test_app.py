@@ -168,10 +168,13 @@ def test_each_answer_names_the_served_versions_browser_copy_and_the_app_serves_i
     page = DrawPage(app.served, tmp_path)
     *_, pads = page.read_pads([seven()], [False], ["its answer"], [False])
     assert "reader" not in pads[0]  # the copy pages load with: not sent again with each answer
-    page.first = tmp_path  # pages loaded with another version's copy are told the served one
+    first, page.first = page.first, tmp_path  # once another version has been served ...
     *_, pads = page.read_pads([seven()], [False], ["its answer"], [False])
     copy = app.served.now.classifier.folder / BROWSER_DIR
     assert pads[0]["reader"] == f"gradio_api/file={copy}"  # the pad reads with this one
+    page.first = first  # ... every answer names the served one, the first again included
+    *_, pads = page.read_pads([seven()], [False], ["its answer"], [False])
+    assert pads[0]["reader"] == f"gradio_api/file={copy}"
     about = httpx.get(app_url + pads[0]["reader"] + "/network.json", timeout=10).json()
     weights = httpx.get(app_url + pads[0]["reader"] + "/weights.bin", timeout=10)
     assert about == json.loads((copy / "network.json").read_text())

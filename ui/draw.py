@@ -47,6 +47,7 @@ class DrawPage:
     def __init__(self, served, corrections: Path):
         self.served, self.corrections = served, corrections
         self.first = served.now.classifier.folder  # the model whose browser copy pages load
+        self.swapped = False  # whether another has been served since: then pages may hold any
 
     # ------------------------------------------------------------------------ readings
     def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO,
@@ -113,7 +114,8 @@ class DrawPage:
                 reading, why=whys[k], focus=focuses[k], looking=lookings[k])
         # The browser copy to read with, once another version is served than pages load with.
         now = self.served.now.classifier.folder
-        done = answered(now if now != self.first else None)
+        self.swapped = self.swapped or now != self.first  # and a rollback must reach them too
+        done = answered(now if self.swapped else None)
         return tuple(map(list, zip(*(rows[k] + (done,) for k in range(len(values))))))
 
     def show_moving(self, reading, looking: bool = False):
