@@ -13,7 +13,6 @@ Each figure is the median of `--rounds` fresh pages. Nothing here is a pass/fail
 """
 
 import gzip
-import shutil
 import statistics
 import tempfile
 from dataclasses import dataclass
@@ -22,14 +21,12 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import sync_playwright
 
-from bench.servers import free_port, serve_folder, start_app, wait_for
+from bench.servers import CHROMIUM, CHROMIUM_ARGS, free_port, serve_folder, start_app, wait_for
 from deploy.static import write_site
 from model.config import flag, parse
 from model.ink import strokes_to_json
 from training.drawn_digits import STYLES, place, random_pose, written_numbers
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 READY = "() => ['ready', 'failed'].includes(document.querySelector('#sketchpad').dataset.reader)"
 TIMES = """(inks) => {  // ms per reading of each ink, read once before to warm the JIT up
   const reader = document.querySelector('#sketchpad').reader;
@@ -116,7 +113,7 @@ def main(argv=None) -> int:
     figures = {}
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for _ in range(config.rounds):
                 page = browser.new_context().new_page()
                 received, requests = first_visit(page, url)

@@ -14,6 +14,9 @@ import httpx
 from model.spec import ROOT
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, headless, for Playwright
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 STARTUP_SECONDS = 240  # a cold start on a busy 2-core machine, TensorFlow included
 
 

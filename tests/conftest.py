@@ -13,14 +13,13 @@ os.environ["DIGITPAD_SPEAKER_KEY"] = SPEAKER_KEY = "test-speaker-key"
 os.environ["DIGITPAD_SENDS_PER_ADDRESS"] = str(SENDS_PER_ADDRESS := 20)  # a minute
 os.environ.pop("DIGITPAD_REDIS_URL", None)
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import playwright.sync_api as playwright  # a missing Playwright fails the run
 import pytest
 
-from bench.servers import free_port, serve_folder
+from bench.servers import CHROMIUM, CHROMIUM_ARGS, free_port, serve_folder
 from model.ink import strokes_to_json
 from model.spec import CANVAS_SIZE
 from training.drawn_digits import STYLES, Pose, place
@@ -74,9 +73,6 @@ def seven() -> str:
 
 
 # ---------------------------------------------------------------------------- the browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 TOP = '#prediction [data-testid="label-output-value"]'
 SETTLE = 500  # ms without a change of the label: the reading is final
 WATCH = """() => {  // when each stroke ended, and when the label changed (page clock, ms)
@@ -92,7 +88,7 @@ WATCH = """() => {  // when each stroke ended, and when the label changed (page 
 def browser():
     """Debian's Chromium, headless, driven by Playwright: one for the whole run."""
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
