@@ -204,7 +204,10 @@ function clear() {
 
 watch('answered', () => {
   const now = performance.now();
-  if (awaited !== null) took = now - awaited;
+  if (awaited !== null) {
+    took = now - awaited;
+    element.dataset.took = Math.round(took);  // shown, so that a test can hold the pad to its rule
+  }
   awaited = held ? now : null;
   held = false;
 });

@@ -127,12 +127,12 @@ def test_drawings_of_every_style_are_read_as_the_pen_lifts(page, requests_seen, 
 
 
 def test_a_large_digit_drawn_slowly_is_still_one_small_message(page, requests_seen):
-    start, spacing = len(requests_seen), 1 if FULL else 3
+    start, spacing = len(requests_seen), 1 if FULL else 6
     for stroke in place(STYLES[8][1], Pose(height=720, x=400, y=400)):  # one long stroke
         screen = to_screen(page, stroke.tolist())
         page.mouse.move(*screen[0])
         page.mouse.down()
-        for (x0, y0), (x, y) in zip(screen, screen[1:]):  # a mouse event every 1 or 3 px
+        for (x0, y0), (x, y) in zip(screen, screen[1:]):  # a mouse event every 1 or 6 px
             page.mouse.move(x, y, steps=max(1, round(np.hypot(x - x0, y - y0) / spacing)))
         page.mouse.up()
     assert settle(page) == "8"
@@ -187,14 +187,23 @@ def test_where_the_reader_cannot_load_the_server_reads_while_the_pen_moves(
     draw(page, place(STYLES[1][0], Pose(height=500, x=400, y=400)))  # the page's first event
     assert settle(page) == "1"  # opens its connection: answered slowly, it would pause them
     clear(page)
+    page.evaluate("""() => { const pad = document.querySelector('#sketchpad [data-reader]');
+      window.took = [+pad.dataset.took];  // ms each answer took, the last before the stroke first
+      new MutationObserver(() => took.push(+pad.dataset.took))
+        .observe(pad, {attributes: true, attributeFilter: ['data-took']}); }""")
     start = len(requests_seen)
     during = labels_while_drawing(page, place(STYLES[8][1], Pose(height=600, x=400, y=400))[0])
     assert settle(page) == "8"
     asked = live_inks(requests_seen, start)
+    took = page.evaluate("took")[:len(asked) + 1]  # before each reading asked, and after the last
     FIGURES["browser: a 2 s stroke, read by the server"] = (
-        f"{len(asked)} readings asked for while drawn, {during} shown before the pen lifted")
-    drawn_for = json.loads(asked[-1])[0][-1][2]  # ms, by the pad's own clock
-    assert during >= 3 and 3 <= len(asked) <= drawn_for / LIVE_READING_MS + 1
+        f"{len(asked)} readings asked for while drawn, {during} shown before the pen lifted; "
+        f"answers took {', '.join(map(str, took[1:]))} ms")
+    drawn_for = json.loads(asked[-1])[0][-1][2] if asked else 0  # ms, by the pad's own clock
+    assert all(t <= LIVE_SLOW_MS for t in took[:len(asked)])  # each asked after a quick answer
+    # It goes on asking while answers are quick; a machine busy elsewhere may slow one.
+    assert len(asked) >= 3 or max(took) > LIVE_SLOW_MS
+    assert len(asked) <= drawn_for / LIVE_READING_MS + 1 and during >= min(3, len(asked))
     assert [len(json.loads(ink)[0]) for ink in asked] == sorted(
         len(json.loads(ink)[0]) for ink in asked)  # the ink so far, growing
     assert len(sent_inks(requests_seen, start)) == 1  # and one reading as the pen lifts
