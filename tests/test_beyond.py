@@ -1,13 +1,11 @@
 """Beyond reading one digit: saliency maps and visitors' corrections (numbers: test_numbers.py)."""
 
-import json
 
 import numpy as np
 import pytest
 
 from model import feedback
 from model.classifier import Classifier
-from model.config import parse
 from model.errors import FeedbackError
 from model.explain import overlay, saliency
 from model.feedback import load_corrections, save_correction
@@ -79,41 +77,6 @@ def test_damaged_correction_files_are_skipped(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     images, labels = load_corrections(tmp_path)
     assert labels.tolist() == [1]
-
-
-def test_finetuning_on_corrections_reports_before_and_after(tmp_path, classifier):
-    import shutil
-
-    from model.spec import MODEL_DIR
-    from training import train
-    from training.finetune import finetune
-
-    model = tmp_path / "model"
-    shutil.copytree(MODEL_DIR, model)
-    original = (model / "metadata.json").read_text()
-    folder = tmp_path / "feedback"
-    samples = load_samples(classifier)
-    for i in range(0, 1000, 100):  # ten corrections, one per digit (TEST images stand in)
-        save_correction(np.zeros((50, 50), np.uint8), samples.images[i], int(samples.labels[i]),
-                        folder=folder)
-    config = parse(train.Config, ["--feedback", str(folder), "--out", str(model), "--epochs",
-                                  "1", "--limit", "300"])
-    summary = finetune(config, train.load, train.pipeline, train.export)
-    assert summary["corrections"] == 10 and summary["held_out"] == 2
-    assert 25 <= summary["validation"] <= 35  # a tenth of each digit's of --limit 300
-    for when in ("before", "after"):
-        assert set(summary[when]) == {"validation_right", "held_right"}  # TEST: not here
-        assert 0.9 * summary["validation"] <= summary[when]["validation_right"]
-    metadata = json.loads((model / "metadata.json").read_text())
-    if summary["exported"]:
-        assert metadata["network"] == "fine-tuned on feedback"
-        assert metadata["after"] == summary["after"]
-        assert 0.9 < metadata["test_accuracy"] == summary["test_accuracy"] <= 1
-        assert load_samples(Classifier(model)).dataset  # the new model serves, with its samples
-    else:
-        assert "test_accuracy" not in summary  # TEST is read only by a model that is kept
-        assert (model / "metadata.json").read_text() == original  # the old model stays
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["feedback", "model"]
 
 
 def test_finetuning_needs_enough_corrections(tmp_path):

@@ -38,42 +38,48 @@ def drawn_number(digits, seed=0, gap=0.2, slant=0.0, height=220.0, brush=18.0) -
     return render_many(poses, size)
 
 
-def read_by_kind(numbers, read) -> collections.Counter:
-    right = collections.Counter()
-    for number in numbers:
+def read_by_kind(numbers, read) -> tuple[collections.Counter, collections.Counter]:
+    """Read every other number (all with DIGITPAD_FULL=1) -> (how many read right, how many
+    read), by kind."""
+    right, total = collections.Counter(), collections.Counter()
+    for number in numbers[::1 if FULL else 2]:
         right[number.kind] += read(number) == number.text
-    return right
+        total[number.kind] += 1
+    return right, total
 
 
-def figures(right: collections.Counter, per_kind: int) -> str:
-    by_kind = ", ".join(f"{kind} {right[kind]}/{per_kind}" for kind in NUMBER_KINDS)
-    return f"{sum(right.values())}/{per_kind * len(NUMBER_KINDS)} exact ({by_kind})"
+def figures(right: collections.Counter, total: collections.Counter) -> str:
+    by_kind = ", ".join(f"{kind} {right[kind]}/{total[kind]}" for kind in NUMBER_KINDS)
+    return f"{sum(right.values())}/{total.total()} exact ({by_kind})"
 
 
 # ---------------------------------------------------------------------------- the test sets
 def test_numbers_written_on_the_pad_are_read(classifier):
     """500 numbers of 2-6 digits in the pad's strokes: spaced, touching, overlapping, slanted
-    (figures in docs/benchmarks.md)."""
+    (figures in docs/benchmarks.md); every other one unless DIGITPAD_FULL=1."""
     numbers = written_numbers(125, seed=2026, pad=True)
 
     def read(number):
         return read_number(classifier, Drawing.from_strokes(number.strokes())).number
 
-    right = read_by_kind(numbers, read)
-    FIGURES["numbers on the pad"] = figures(right, 125)
-    assert sum(right.values()) >= 0.97 * len(numbers)
-    assert min(right.values()) >= 0.95 * 125
+    right, total = read_by_kind(numbers, read)
+    FIGURES["numbers on the pad"] = figures(right, total)
+    assert right.total() >= 0.97 * total.total()
+    assert all(right[kind] >= 0.95 * total[kind] for kind in NUMBER_KINDS)
 
 
 def test_numbers_in_images_are_read(classifier):
     """The same kinds of numbers as pictures, 2-10 digits, with no strokes to go by: digits
     whose inks cross are beyond a cut through a picture, so the floors are lower."""
     numbers = written_numbers(125, seed=2026)
-    right = read_by_kind(numbers,
-                         lambda number: read_number(classifier, Drawing(number.image())).number)
-    FIGURES["numbers in images"] = figures(right, 125)
-    assert right["spaced"] >= 123 and right["slanted"] >= 119
-    assert right["touching"] >= 106 and right["overlapping"] >= 33
+
+    def read(number):
+        return read_number(classifier, Drawing(number.image())).number
+
+    right, total = read_by_kind(numbers, read)
+    FIGURES["numbers in images"] = figures(right, total)
+    floors = {"spaced": 0.98, "slanted": 0.95, "touching": 0.84, "overlapping": 0.26}
+    assert all(right[kind] >= floors[kind] * total[kind] for kind in NUMBER_KINDS), right
 
 
 def test_upright_spaced_numbers_of_one_to_ten_digits_are_read(classifier):

@@ -1,7 +1,9 @@
-"""Training end to end (a short run), export safety, and failure without litter."""
+"""Training end to end (a short run, then fine-tuning what it exported), export safety, and
+failure without litter."""
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import keras
@@ -13,19 +15,30 @@ from deploy import space
 from model import predict
 from model.classifier import Classifier
 from model.config import parse
+from model.feedback import save_correction
+from model.samples import load_samples
 from model.spec import CLASSES, KERAS_FILE, METADATA_FILE, SAMPLES_FILE
 from training import export, train
 from training.export import export_model
+from training.finetune import finetune
 from training.network import baseline
 from training.report import wilson_interval
 
 
-def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
-    out = tmp_path / "model"
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[int, Path]:
+    """A short training run, shared by the tests of what it exports and of fine-tuning what it
+    exported -> (its exit status, its out folder)."""
+    out = tmp_path_factory.mktemp("trained") / "model"
     code = train.main(["--limit", "1000", "--epochs", "3", "--members", "2", "--batch-size", "32",
                        "--out", str(out)])
+    return code, out
+
+
+def test_short_training_run_exports_a_model_that_reloads_and_predicts(trained):
+    code, out = trained
     assert code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # it writes nothing else
+    assert sorted(p.name for p in out.parent.iterdir()) == ["model"]  # it writes nothing else
 
     classifier = Classifier(out)  # the SavedModel, loaded without Keras
     meta = classifier.metadata
@@ -56,6 +69,35 @@ def test_short_training_run_exports_a_model_that_reloads_and_predicts(tmp_path):
                                atol=1e-4)
     for name in ("report.md", "confusion.png", "curves.png", "mistakes.png"):
         assert (out / "report" / name).stat().st_size > 0
+
+
+def test_finetuning_on_corrections_reports_before_and_after(tmp_path, trained):
+    model = tmp_path / "model"
+    shutil.copytree(trained[1], model)
+    original = (model / METADATA_FILE).read_text()
+    folder = tmp_path / "feedback"
+    samples = load_samples(Classifier(model))
+    for i in range(0, 1000, 100):  # ten corrections, one per digit (TEST images stand in)
+        save_correction(np.zeros((50, 50), np.uint8), samples.images[i], int(samples.labels[i]),
+                        folder=folder)
+    config = parse(train.Config, ["--feedback", str(folder), "--out", str(model), "--epochs",
+                                  "1", "--limit", "300"])
+    summary = finetune(config, train.load, train.pipeline, train.export)
+    assert summary["corrections"] == 10 and summary["held_out"] == 2
+    assert 25 <= summary["validation"] <= 35  # a tenth of each digit's of --limit 300
+    for when in ("before", "after"):
+        assert set(summary[when]) == {"validation_right", "held_right"}  # TEST: not here
+        assert 0.9 * summary["validation"] <= summary[when]["validation_right"]
+    metadata = json.loads((model / METADATA_FILE).read_text())
+    if summary["exported"]:
+        assert metadata["network"] == "fine-tuned on feedback"
+        assert metadata["after"] == summary["after"]
+        assert 0.9 < metadata["test_accuracy"] == summary["test_accuracy"] <= 1
+        assert load_samples(Classifier(model)).dataset  # the new model serves, with its samples
+    else:
+        assert "test_accuracy" not in summary  # TEST is read only by a model that is kept
+        assert (model / METADATA_FILE).read_text() == original  # the old model stays
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feedback", "model"]
 
 
 def test_one_seed_gives_the_same_network_twice():
