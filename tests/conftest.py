@@ -28,6 +28,27 @@ FIGURES = {}  # measured by tests (latency, sizes), printed at the end of the ru
 FULL = os.environ.get("DIGITPAD_FULL") == "1"  # the full sets where CI samples them
 
 
+# The slowest modules first: the two workers (`pytest -n 2 --dist loadfile`, as tests/run.sh
+# runs it) take a module at a time, and a slow one taken last would run on alone.
+SLOWEST_FIRST = ("test_teaching", "test_training", "test_beyond", "test_numbers", "test_browser",
+                 "test_stage", "test_replicas", "test_reader")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: k for k, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__.rpartition(".")[2], len(rank)))
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):  # a worker hands its figures to the controller
+        session.config.workeroutput["figures"] = FIGURES
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    FIGURES.update(getattr(node, "workeroutput", {}).get("figures", {}))
+
+
 def pytest_terminal_summary(terminalreporter):
     for name, figure in FIGURES.items():
         terminalreporter.write_line(f"{name}: {figure}")

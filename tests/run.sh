@@ -16,4 +16,6 @@ fi
 [ -f tests/node_modules/axe-core/axe.min.js ] || npm ci --prefix tests --no-audit --no-fund --silent
 ruff check --quiet .
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
-python -m pytest --durations=15 "$@"
+# Two workers, a module each at a time: the suite waits on servers and browsers for much of its
+# time, and the other core runs the next module meanwhile.
+python -m pytest -n 2 --dist loadfile --durations=15 "$@"
