@@ -30,7 +30,7 @@ def start_app(port: int, script: str = "app.py", log=subprocess.DEVNULL, **env) 
     """`python <script>` on 127.0.0.1:`port`, with `env` added to this process's environment
     (a value of None removes that variable)."""
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
-           "TF_CPP_MIN_LOG_LEVEL": "2", **env}
+           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT), **env}  # bench/'s apps too
     env = {name: value for name, value in env.items() if value is not None}
     return subprocess.Popen([sys.executable, script], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, text=True)

@@ -9,6 +9,9 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from model.ink import IN_STROKE
+from ui.draw import Answer  # the main page's outputs, in its order
+
 ANSWER = {"label": "7", "confidences": [{"label": str(d), "confidence": 0.1} for d in range(10)]}
 CHART = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": [0.1] * 10,
                       "reading": ["prediction"] + ["other"] * 9})
@@ -27,22 +30,24 @@ def draw(inks: list, whys: list, focuses: list, lookings: list) -> tuple[list, .
     Digitpad's do."""
     rows = []
     for ink in inks:
-        if ink.startswith('{"drawing":'):  # model.ink.IN_STROKE (this script runs from bench/)
-            rows.append(({"7": 1.0}, CHART, *[gr.skip()] * 5))
+        if ink.startswith(IN_STROKE):
+            rows.append(Answer.unchanged()._replace(label={"7": 1.0}, chart=CHART))
             continue
         preview = PREVIEW.copy()
         preview.flat[np.random.randint(preview.size)] = 255  # each its own
-        rows.append(({"7": 1.0}, CHART, preview, "A constant.", None, "", gr.skip()))
-    return tuple(map(list, zip(*(row + (gr.update(answered=time.monotonic()),)
-                                 for row in rows))))
+        rows.append(Answer(label={"7": 1.0}, chart=CHART, preview=preview, note="A constant.",
+                           reading=None, said="", inside=gr.skip()))
+    return tuple(map(list, zip(*((*row, gr.update(answered=time.monotonic())) for row in rows))))
 
 
 with gr.Blocks(title="trivial", analytics_enabled=False) as demo:
     pad = gr.HTML("[]", answered=0)
     why, focus = gr.Checkbox(), gr.Radio(["its answer"], value="its answer")
     looking = gr.State(False)
-    outputs = [gr.Label(), gr.BarPlot(None, x="digit", y="probability", color="reading"),
-               gr.Image(format="png"), gr.Markdown(), gr.State(None), gr.HTML(), gr.HTML()]
+    outputs = Answer(label=gr.Label(),
+                     chart=gr.BarPlot(None, x="digit", y="probability", color="reading"),
+                     preview=gr.Image(format="png"), note=gr.Markdown(), reading=gr.State(None),
+                     said=gr.HTML(), inside=gr.HTML())
     pad.change(draw, [pad, why, focus, looking], [*outputs, pad], batch=True, max_batch_size=8,
                concurrency_limit=1, concurrency_id="read", trigger_mode="always_last",
                api_name="draw", api_visibility="undocumented")

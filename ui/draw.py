@@ -2,6 +2,7 @@
 what the network reads, why, the 28x28 image it saw, and what its layers computed."""
 
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import gradio as gr
 import numpy as np
@@ -40,6 +41,22 @@ DRAW_PROMPT = ("✏️ **Draw a digit** (0-9), or a whole number, on the pad: th
 AUTO = "its answer"  # the saliency map explains the model's own answer unless a digit is picked
 
 
+class Answer(NamedTuple):
+    """What the page shows for one reading: one field per output, in the order `render` lists
+    the components (`Answer(*components)`)."""
+    label: Any  # the top three digits
+    chart: Any  # all ten probabilities
+    preview: Any  # the 28x28 image the network saw, its saliency map, or a number's boxes
+    note: Any  # the verdict, a sample's true label or what went wrong, under the pad
+    reading: Any  # the reading itself, kept for the preview and the inside view
+    said: Any  # what the live region tells a screen reader
+    inside: Any  # the inside view
+
+    @classmethod
+    def unchanged(cls) -> "Answer":
+        return cls(*(gr.skip() for _ in cls._fields))
+
+
 class DrawPage:
     """The page's handlers, around the served model (`model.versions.Served`: a classifier and
     its reading of the TEST samples) and the folder that keeps visitors' corrections."""
@@ -52,16 +69,18 @@ class DrawPage:
     # ------------------------------------------------------------------------ readings
     def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO,
              looking: bool = False):
-        """A reading -> the seven outputs: label, chart, preview, note, the reading kept, what
-        the live region says, and the inside view (left as it is while its panel is closed)."""
+        """A reading -> its Answer, the inside view left as it is while its panel is closed."""
         said, inside = announcement(reading), self.inside(reading) if looking else gr.skip()
         if reading is BLANK:
-            return None, None, None, note or DRAW_PROMPT, None, said, inside
-        if isinstance(reading, NumberReading):
-            return (label(reading), chart(reading.digits[0].probabilities),
-                    self.preview(reading), note or number_note(reading), reading, said, inside)
-        return (label(reading), chart(reading.probabilities), self.preview(reading, why, focus),
-                note or verdict(reading.probabilities), reading, said, inside)
+            return Answer(label=None, chart=None, preview=None, note=note or DRAW_PROMPT,
+                          reading=None, said=said, inside=inside)
+        number = isinstance(reading, NumberReading)
+        return Answer(label=label(reading),
+                      chart=chart((reading.digits[0] if number else reading).probabilities),
+                      preview=self.preview(reading, why, focus),
+                      note=note or (number_note(reading) if number
+                                    else verdict(reading.probabilities)),
+                      reading=reading, said=said, inside=inside)
 
     def inside(self, reading) -> str:
         """A reading -> the inside view's HTML: the first network's layers for its (first)
@@ -95,7 +114,7 @@ class DrawPage:
 
     def read_pads(self, values: list, whys: list, focuses: list,
                   lookings: list) -> tuple[list, ...]:
-        """A batch of ink pad values -> a batch of the seven outputs and the pad's answer,
+        """A batch of ink pad values -> a batch of Answers and of the pad's `answered`,
         every digit of every drawing classified in one model call. A value sent while the pen
         moves (`model.ink.pad_value`) updates only the label, chart and inside view: it is
         never announced, and the reading as the pen lifts is the one that counts."""
@@ -116,20 +135,20 @@ class DrawPage:
         now = self.served.now.classifier.folder
         self.swapped = self.swapped or now != self.first  # and a rollback must reach them too
         done = answered(now if self.swapped else None)
-        return tuple(map(list, zip(*(rows[k] + (done,) for k in range(len(values))))))
+        return tuple(map(list, zip(*((*rows[k], done) for k in range(len(values))))))
 
     def show_moving(self, reading, looking: bool = False):
-        """A reading while the pen moves -> the seven outputs, only the label, chart and inside
-        view changed (the preview is a file to fetch); nothing readable yet changes none."""
-        skip = gr.skip()
+        """A reading while the pen moves -> its Answer, only the label, chart and inside view
+        changed (the preview is a file to fetch); nothing readable yet changes none."""
         if reading is BLANK:
-            return (skip,) * 7
+            return Answer.unchanged()
         digit = reading.digits[0] if isinstance(reading, NumberReading) else reading
-        return (label(reading), chart(digit.probabilities), skip, skip, skip, skip,
-                self.inside(reading) if looking else skip)
+        return Answer.unchanged()._replace(
+            label=label(reading), chart=chart(digit.probabilities),
+            inside=self.inside(reading) if looking else gr.skip())
 
     def read_upload(self, file, why: bool, focus: str, looking: bool):
-        """The upload tab: an image file -> the seven outputs, or a clear message."""
+        """The upload tab: an image file -> its Answer, or a clear message."""
         if file is None:
             return self.show(BLANK, looking=looking)
         try:
@@ -141,11 +160,11 @@ class DrawPage:
         if reading is BLANK:
             return self.show(BLANK, "No digit found in this image: try dark ink on light paper.",
                              looking=looking)
-        outputs = self.show(reading, why=why, focus=focus, looking=looking)
+        answer = self.show(reading, why=why, focus=focus, looking=looking)
         if why or drawing.sheet.gray is None:
-            return outputs
+            return answer
         # The photo as read beside the 28x28 input, so a visitor sees what was read and why.
-        return *outputs[:2], photo_preview(drawing, reading.image), *outputs[3:]
+        return answer._replace(preview=photo_preview(drawing, reading.image))
 
     def correct(self, ink: str, meant: str) -> str:
         """'Wrong? It was a ...': store the pad's drawing, its ink and its 28x28 form with the
@@ -175,7 +194,7 @@ class DrawPage:
         return items, indices.tolist()
 
     def sample(self, index: int, why: bool = False, focus: str = AUTO, looking: bool = False):
-        """One TEST sample by index -> the seven outputs, with its true label in the note."""
+        """One TEST sample by index -> its Answer, with its true label in the note."""
         samples = self.served.now.samples
         i, reading = samples.reading(index)
         return self.show(reading, sample_note(i, samples.labels[i], reading), why, focus,
@@ -249,7 +268,8 @@ class DrawPage:
             gr.Markdown(model_card(self.served.now.classifier.metadata)
                         + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
 
-        outputs = [shown_label, bars, picture, note, reading, live_region(), inside]
+        outputs = list(Answer(label=shown_label, chart=bars, preview=picture, note=note,
+                              reading=reading, said=live_region(), inside=inside))
         # One batch at a time: under load, readings wait and batch up rather than fight over
         # the cores, and one visitor has one in flight, the latest held back (always_last): so
         # readings while the pen moves thin out by themselves, and the one as it lifts comes
