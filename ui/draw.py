@@ -35,6 +35,8 @@ from model.reading import (
 from model.spec import CLASSES, TRAIN_COMMAND
 from ui.common import READOUT, answered, ink_pad, live_region, path_of, refused
 
+TITLE = ("# ✍️ Digitpad\nDraw a digit or a whole number, pick a real handwritten sample or upload "
+         "a photo, and watch a convolutional network read it.")
 GALLERY_SIZE = 40  # samples shown at once
 DRAW_PROMPT = ("✏️ **Draw a digit** (0-9), or a whole number, on the pad: the network reads "
                "it as you draw.")
@@ -42,8 +44,8 @@ AUTO = "its answer"  # the saliency map explains the model's own answer unless a
 
 
 class Answer(NamedTuple):
-    """What the page shows for one reading: one field per output, in the order `render` lists
-    the components (`Answer(*components)`)."""
+    """What the page shows for one reading: one field per output component. `render` makes an
+    Answer of the components themselves, and the events list them in this order."""
     label: Any  # the top three digits
     chart: Any  # all ten probabilities
     preview: Any  # the 28x28 image the network saw, its saliency map, or a number's boxes
@@ -55,6 +57,29 @@ class Answer(NamedTuple):
     @classmethod
     def unchanged(cls) -> "Answer":
         return cls(*(gr.skip() for _ in cls._fields))
+
+
+class Samples(NamedTuple):
+    """The samples tab's components."""
+    digit: gr.Dropdown  # which digit's samples
+    mistakes: gr.Checkbox  # only those the model reads wrong
+    lucky: gr.Button  # a random one
+    picker: gr.Gallery
+    shown: gr.State  # the sample indices the gallery shows
+
+
+class Asked(NamedTuple):
+    """What every reading is asked with, beside its input (a handler's last three inputs)."""
+    why: gr.Checkbox  # show the saliency map rather than the 28x28 input
+    focus: gr.Radio  # the digit that map explains
+    looking: gr.State  # whether the inside panel is open: closed, nothing is computed for it
+
+
+class Correction(NamedTuple):
+    """'Wrong? It was a ...': the digit meant, Save, and the thanks."""
+    meant: gr.Dropdown
+    save: gr.Button
+    thanks: gr.Markdown
 
 
 class DrawPage:
@@ -211,93 +236,113 @@ class DrawPage:
 
     # ------------------------------------------------------------------------ layout
     def render(self) -> None:
-        """Lay the page out inside the Blocks being built, and wire its events."""
-        gr.Markdown("# ✍️ Digitpad\nDraw a digit or a whole number, pick a real handwritten "
-                    "sample or upload a photo, and watch a convolutional network read it.",
-                    elem_classes="digitpad-title")
-        reading = gr.State(None)
+        """Lay the page out inside the Blocks being built: the inputs' tabs beside the answer,
+        the inside view and the model card below; then wire each part's events."""
+        gr.Markdown(TITLE, elem_classes="digitpad-title")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=320):
-                with gr.Tabs():
-                    with gr.Tab("Draw", id="draw"):
-                        pad = ink_pad(live=True, model=self.first)
-                    with gr.Tab("Dataset samples", id="samples"):
-                        with gr.Row():
-                            digit = gr.Dropdown(["All", *CLASSES], value="All", label="Digit",
-                                                elem_id="sample-digit", min_width=100)
-                            mistakes = gr.Checkbox(label="Only the model's mistakes",
-                                                   elem_id="sample-mistakes")
-                            lucky = gr.Button("🎲 Random sample", elem_id="random-sample")
-                        items, indices = self.gallery("All", False)
-                        shown = gr.State(indices)
-                        picker = gr.Gallery(items, label="Held-out TEST digits ("
-                                            f"{self.served.now.samples.dataset}): true → read",
-                                            columns=6,
-                                            height=420, allow_preview=False, elem_id="samples",
-                                            buttons=[])
-                    with gr.Tab("Upload", id="upload"):
-                        upload = gr.Image(type="filepath", image_mode=None, elem_id="upload",
-                                          alt_text="The uploaded photo",
-                                          label="Photo or scan of one handwritten digit",
-                                          sources=["upload", "clipboard"], height=420)
+            with gr.Column(scale=5, min_width=320), gr.Tabs():
+                with gr.Tab("Draw", id="draw"):
+                    pad = ink_pad(live=True, model=self.first)
+                with gr.Tab("Dataset samples", id="samples"):
+                    samples = self.samples_tab()
+                with gr.Tab("Upload", id="upload"):
+                    upload = gr.Image(type="filepath", image_mode=None, elem_id="upload",
+                                      alt_text="The uploaded photo",
+                                      label="Photo or scan of one handwritten digit",
+                                      sources=["upload", "clipboard"], height=420)
             with gr.Column(scale=4, min_width=300):
-                note = gr.Markdown(DRAW_PROMPT, elem_id="note")
-                shown_label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
-                bars = gr.BarPlot(None, x="digit", y="probability", color="reading",
-                                  color_map={"prediction": "#ea580c", "other": "#94a3b8"},
-                                  y_lim=[0, 1], sort="x", label="All ten probabilities",
-                                  x_title="digit", y_title="probability", show_label=True,
-                                  elem_id="chart")
-                # After the answer, not between the pad and it: on a phone the columns stack.
-                with gr.Row():
-                    meant = gr.Dropdown(list(CLASSES), value=None, min_width=120,
-                                        label="Wrong? It was a …", elem_id="meant")
-                    save = gr.Button("Save correction", elem_id="save-correction")
-                thanks = gr.Markdown(elem_id="thanks")
-                with gr.Row():
-                    why = gr.Checkbox(label="Why? Show which pixels pushed it", elem_id="why")
-                    focus = gr.Radio([AUTO, *CLASSES], value=AUTO, elem_id="focus",
-                                     label="What would make it a …")
-                picture = gr.Image(label="What the network saw (28x28)", elem_id="preview",
-                                   interactive=False, height=260, buttons=[], format="png",
-                                   alt_text="The 28x28 image the network read")
+                answer, asked, correction = self.answer_column()
         with gr.Accordion("Inside the network", open=False, elem_id="inside") as panel:
             inside = gr.HTML("", elem_id="inside-view", js_on_load=None)
-        looking = gr.State(False)  # whether that panel is open: closed, nothing is computed
         with gr.Accordion("Model card", open=False, elem_id="model-card"):
             gr.Markdown(model_card(self.served.now.classifier.metadata)
                         + f"\n\nRetrain with `{TRAIN_COMMAND}`.")
+        answer = answer._replace(said=live_region(), inside=inside)  # heard, not seen
+        self.wire_pad(pad, answer, asked)
+        self.wire_samples(samples, answer, asked)
+        self.wire_upload(upload, answer, asked)
+        self.wire_answer(answer, asked, pad, correction)
+        self.wire_inside(panel, answer, asked, pad)
 
-        outputs = list(Answer(label=shown_label, chart=bars, preview=picture, note=note,
-                              reading=reading, said=live_region(), inside=inside))
+    def samples_tab(self) -> Samples:
+        with gr.Row():
+            digit = gr.Dropdown(["All", *CLASSES], value="All", label="Digit",
+                                elem_id="sample-digit", min_width=100)
+            mistakes = gr.Checkbox(label="Only the model's mistakes", elem_id="sample-mistakes")
+            lucky = gr.Button("🎲 Random sample", elem_id="random-sample")
+        items, indices = self.gallery("All", False)
+        picker = gr.Gallery(items, label="Held-out TEST digits ("
+                            f"{self.served.now.samples.dataset}): true → read", columns=6,
+                            height=420, allow_preview=False, elem_id="samples", buttons=[])
+        return Samples(digit, mistakes, lucky, picker, shown=gr.State(indices))
+
+    def answer_column(self) -> tuple[Answer, Asked, Correction]:
+        """The answer (its live region and inside view are placed below), what readings are
+        asked with, and the correction form: after the answer, not between the pad and it,
+        since on a phone the columns stack."""
+        note = gr.Markdown(DRAW_PROMPT, elem_id="note")
+        shown_label = gr.Label(num_top_classes=3, label="Prediction", elem_id="prediction")
+        bars = gr.BarPlot(None, x="digit", y="probability", color="reading",
+                          color_map={"prediction": "#ea580c", "other": "#94a3b8"},
+                          y_lim=[0, 1], sort="x", label="All ten probabilities",
+                          x_title="digit", y_title="probability", show_label=True,
+                          elem_id="chart")
+        with gr.Row():
+            meant = gr.Dropdown(list(CLASSES), value=None, min_width=120,
+                                label="Wrong? It was a …", elem_id="meant")
+            save = gr.Button("Save correction", elem_id="save-correction")
+        thanks = gr.Markdown(elem_id="thanks")
+        with gr.Row():
+            why = gr.Checkbox(label="Why? Show which pixels pushed it", elem_id="why")
+            focus = gr.Radio([AUTO, *CLASSES], value=AUTO, elem_id="focus",
+                             label="What would make it a …")
+        picture = gr.Image(label="What the network saw (28x28)", elem_id="preview",
+                           interactive=False, height=260, buttons=[], format="png",
+                           alt_text="The 28x28 image the network read")
+        answer = Answer(label=shown_label, chart=bars, preview=picture, note=note,
+                        reading=gr.State(None), said=None, inside=None)
+        return answer, Asked(why, focus, looking=gr.State(False)), Correction(meant, save, thanks)
+
+    # ------------------------------------------------------------------------ events
+    def wire_pad(self, pad, answer: Answer, asked: Asked) -> None:
         # One batch at a time: under load, readings wait and batch up rather than fight over
         # the cores, and one visitor has one in flight, the latest held back (always_last): so
         # readings while the pen moves thin out by themselves, and the one as it lifts comes
         # last. Callable (undocumented) for the crowd benchmark.
-        pad.change(self.read_pads, [pad, why, focus, looking], [*outputs, pad], batch=True,
+        pad.change(self.read_pads, [pad, *asked], [*answer, pad], batch=True,
                    max_batch_size=8, concurrency_limit=1, concurrency_id="read",
                    trigger_mode="always_last", show_progress="hidden", api_name="draw",
                    api_visibility="undocumented")
         # While the pen moves, the reader in the browser (once loaded) reads the pad: its
         # reading shown with no request to the server.
-        pad.input(None, None, [shown_label, bars], js=READOUT, queue=False,
+        pad.input(None, None, [answer.label, answer.chart], js=READOUT, queue=False,
                   show_progress="hidden", api_visibility="private")
-        save.click(self.correct, [pad, meant], thanks, api_visibility="private")
-        for control in (why, focus):
-            control.change(self.preview, [reading, why, focus], picture,
-                           api_visibility="private", show_progress="hidden")
-        upload.upload(self.read_upload, [upload, why, focus, looking], outputs,
-                      preprocess=False, api_visibility="private")
-        upload.clear(lambda looking: self.show(BLANK, looking=looking), looking, outputs,
-                     api_visibility="private")
-        for control in (digit, mistakes):
-            control.change(self.gallery, [digit, mistakes], [picker, shown],
-                           api_visibility="private")
-        picker.select(self.pick_sample, [shown, why, focus, looking], outputs,
+
+    def wire_samples(self, samples: Samples, answer: Answer, asked: Asked) -> None:
+        for control in (samples.digit, samples.mistakes):
+            control.change(self.gallery, [samples.digit, samples.mistakes],
+                           [samples.picker, samples.shown], api_visibility="private")
+        samples.picker.select(self.pick_sample, [samples.shown, *asked], list(answer),
+                              api_visibility="private")
+        samples.lucky.click(self.random_sample, [samples.digit, samples.mistakes, *asked],
+                            list(answer), api_visibility="private")
+
+    def wire_upload(self, upload, answer: Answer, asked: Asked) -> None:
+        upload.upload(self.read_upload, [upload, *asked], list(answer), preprocess=False,
                       api_visibility="private")
-        lucky.click(self.random_sample, [digit, mistakes, why, focus, looking], outputs,
-                    api_visibility="private")
-        panel.expand(self.open_inside, reading, [looking, inside, pad],
+        upload.clear(lambda looking: self.show(BLANK, looking=looking), asked.looking,
+                     list(answer), api_visibility="private")
+
+    def wire_answer(self, answer: Answer, asked: Asked, pad, correction: Correction) -> None:
+        for control in (asked.why, asked.focus):
+            control.change(self.preview, [answer.reading, asked.why, asked.focus],
+                           answer.preview, api_visibility="private", show_progress="hidden")
+        correction.save.click(self.correct, [pad, correction.meant], correction.thanks,
+                              api_visibility="private")
+
+    def wire_inside(self, panel, answer: Answer, asked: Asked, pad) -> None:
+        panel.expand(self.open_inside, answer.reading, [asked.looking, answer.inside, pad],
                      api_visibility="private", show_progress="hidden")
-        panel.collapse(lambda: (False, gr.update(server_live=False)), None, [looking, pad],
-                       api_visibility="private")
+        panel.collapse(lambda: (False, gr.update(server_live=False)), None,
+                       [asked.looking, pad], api_visibility="private")
+
