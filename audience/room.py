@@ -144,7 +144,7 @@ class Room:
             self.store.bump("refused")
             raise RoomError(f"Too many drawings from your network: at most "
                             f"{self.sends_per_address} a minute. Wait a little and send again.")
-        if reading.probabilities is None:
+        if reading.blank:
             raise RoomError("Draw a digit first: the pad is empty.")
         held = self.store.peek(str(token)) if token else None  # another's token stays theirs
         mine = held is not None and hmac.compare_digest(held["session"], session)

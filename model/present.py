@@ -11,7 +11,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from model.preprocess import find_ink
-from model.reading import BLANK, Drawing, NumberReading
+from model.reading import Drawing, NumberReading
 from model.spec import CLASSES
 
 PREVIEW_SCALE = 8  # the 28x28 input is shown 224x224, each pixel a visible square
@@ -37,17 +37,18 @@ def chart(probabilities) -> pd.DataFrame | None:
 
 
 def label(reading) -> dict[str, float] | None:
-    """A reading -> the gr.Label value: {digit: probability}, {number: confidence}, or None."""
+    """A reading -> the gr.Label value: {digit: probability}, {number: confidence}, or None
+    for a blank."""
+    if reading.blank:
+        return None
     if isinstance(reading, NumberReading):
         return {reading.number: reading.confidence}
-    if reading.probabilities is None:
-        return None
     return dict(zip(CLASSES, map(float, reading.probabilities)))
 
 
 def announcement(reading) -> str:
     """A final reading -> one plain sentence for a screen reader's live region."""
-    if reading is None or reading is BLANK:
+    if reading.blank:
         return "The pad is empty."
     if isinstance(reading, NumberReading):
         return f"Reads the number {reading.number}, {reading.confidence:.0%} sure."

@@ -28,17 +28,22 @@ class DigitReading:
     box: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) in a number
 
     @property
+    def blank(self) -> bool:
+        """Nothing read: the one test for it, whichever reading it is."""
+        return self.probabilities is None
+
+    @property
     def digit(self) -> int | None:
-        return None if self.probabilities is None else int(self.probabilities.argmax())
+        return None if self.blank else int(self.probabilities.argmax())
 
     @property
     def confidence(self) -> float:
-        return 0.0 if self.probabilities is None else float(self.probabilities.max())
+        return 0.0 if self.blank else float(self.probabilities.max())
 
     def to_json(self) -> dict:
         """-> {"label": "7" or None, "digit": 7 or None, "confidence", "probabilities": 10
         floats or None, "confidences": [{"label", "confidence"}, ...] most likely first}."""
-        if self.probabilities is None:
+        if self.blank:
             return {"label": None, "digit": None, "confidence": 0.0, "probabilities": None,
                     "confidences": []}
         p = [round(float(v), DECIMALS) for v in self.probabilities]
@@ -49,7 +54,7 @@ class DigitReading:
         return answer | ({"box": list(self.box)} if self.box else {})
 
 
-BLANK = DigitReading(None, None)
+BLANK = DigitReading(None, None)  # nothing read; a number with no digits is blank too
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ class NumberReading:
 
     digits: tuple[DigitReading, ...]
     picture: np.ndarray  # (H, W) the drawing's ink (as `Drawing.picture`), for the preview
+
+    @property
+    def blank(self) -> bool:
+        return not self.digits
 
     @property
     def number(self) -> str:

@@ -12,7 +12,8 @@ from model import predict
 from model.classifier import Classifier
 from model.ink import strokes_to_json
 from model.preprocess import to_emnist
-from model.reading import DigitReading, Drawing, read_drawings, read_number
+from model.present import announcement, label
+from model.reading import BLANK, DigitReading, Drawing, read_drawings, read_number
 from tests.conftest import FIGURES, FULL
 from training.drawn_digits import (
     NUMBER_KINDS,
@@ -21,6 +22,7 @@ from training.drawn_digits import (
     drawn_set,
     number_poses,
     paper,
+    place,
     random_pose,
     render_many,
     written_number,
@@ -158,9 +160,14 @@ def test_a_pair_too_crossed_to_cut_leaves_the_other_digits_read(classifier):
 
 def test_blank_drawing_reads_no_number(classifier):
     empty = np.zeros((300, 900), np.uint8)
+    reading = read_number(classifier, Drawing(empty))
     # an empty reading is no number: sure of nothing, not the empty product's 1.0
-    assert read_number(classifier, Drawing(empty)).to_json() == {"number": "", "confidence": 0.0,
-                                                                 "digits": []}
+    assert reading.to_json() == {"number": "", "confidence": 0.0, "digits": []}
+    # and nothing read, as a blank digit is: shown and announced alike
+    seven = Drawing.from_strokes(place(STYLES[7][0], random_pose(np.random.default_rng(7))))
+    assert reading.blank and BLANK.blank and not read_drawings(classifier, [seven])[0].blank
+    assert label(reading) is None is label(BLANK)
+    assert announcement(reading) == "The pad is empty." == announcement(BLANK)
 
 
 # ---------------------------------------------------------------------------- app, API, CLI

@@ -5,7 +5,7 @@ import gradio as gr
 from audience.room import RoomError, StoreError
 from model.errors import InputError
 from model.present import announcement, label
-from model.reading import Drawing, read_each_as_digit
+from model.reading import BLANK, Drawing, read_each_as_digit
 from ui.common import ink_pad, live_region, refusing
 
 
@@ -32,12 +32,12 @@ class AudiencePage:
             drawing = Drawing.from_json(ink)
             reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
         except InputError:
-            reading = None
+            reading = BLANK
         try:
             prompt = self.room.refresh(request.session_hash, token)
         except (RoomError, StoreError):
             prompt = None  # keep the prompt shown; the next stroke asks again
-        return (label(reading) if reading else None,
+        return (label(reading),
                 *(prompt_outputs(prompt) if prompt else (gr.skip(), gr.skip())),
                 announcement(reading))
 

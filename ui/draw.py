@@ -96,9 +96,9 @@ class DrawPage:
              looking: bool = False):
         """A reading -> its Answer, the inside view left as it is while its panel is closed."""
         said, inside = announcement(reading), self.inside(reading) if looking else gr.skip()
-        if reading is BLANK:
+        if reading.blank:
             return Answer(label=None, chart=None, preview=None, note=note or DRAW_PROMPT,
-                          reading=None, said=said, inside=inside)
+                          reading=BLANK, said=said, inside=inside)
         number = isinstance(reading, NumberReading)
         return Answer(label=label(reading),
                       chart=chart((reading.digits[0] if number else reading).probabilities),
@@ -110,7 +110,7 @@ class DrawPage:
     def inside(self, reading) -> str:
         """A reading -> the inside view's HTML: the first network's layers for its (first)
         digit."""
-        if reading is None or reading is BLANK:
+        if reading.blank:
             return '<p class="inside-note">Draw a digit to see inside the network.</p>'
         number = isinstance(reading, NumberReading)
         try:
@@ -127,7 +127,7 @@ class DrawPage:
 
     def preview(self, reading, why: bool = False, focus: str = AUTO):
         """The image beside the chart: the 28x28 input, its saliency map, or a number's boxes."""
-        if reading is None:
+        if reading.blank:
             return None
         if isinstance(reading, NumberReading):
             return number_preview(reading)
@@ -165,7 +165,7 @@ class DrawPage:
     def show_moving(self, reading, looking: bool = False):
         """A reading while the pen moves -> its Answer, only the label, chart and inside view
         changed (the preview is a file to fetch); nothing readable yet changes none."""
-        if reading is BLANK:
+        if reading.blank:
             return Answer.unchanged()
         digit = reading.digits[0] if isinstance(reading, NumberReading) else reading
         return Answer.unchanged()._replace(
@@ -182,7 +182,7 @@ class DrawPage:
         except InputError as error:
             gr.Warning(refused("an upload", error))
             return self.show(BLANK, f"⚠️ {error}", looking=looking)
-        if reading is BLANK:
+        if reading.blank:
             return self.show(BLANK, "No digit found in this image: try dark ink on light paper.",
                              looking=looking)
         answer = self.show(reading, why=why, focus=focus, looking=looking)
@@ -199,7 +199,7 @@ class DrawPage:
         try:
             drawing = Drawing.from_json(ink)
             reading = read_drawings(self.served.now.classifier, [drawing])[0]
-            if reading is BLANK:
+            if reading.blank:
                 return "Draw the digit on the pad first: corrections are for drawings."
             if not isinstance(reading, DigitReading):
                 return "Corrections are for one drawn digit at a time."
@@ -300,7 +300,7 @@ class DrawPage:
                            interactive=False, height=260, buttons=[], format="png",
                            alt_text="The 28x28 image the network read")
         answer = Answer(label=shown_label, chart=bars, preview=picture, note=note,
-                        reading=gr.State(None), said=None, inside=None)
+                        reading=gr.State(BLANK), said=None, inside=None)
         return answer, Asked(why, focus, looking=gr.State(False)), Correction(meant, save, thanks)
 
     # ------------------------------------------------------------------------ events
