@@ -19,17 +19,19 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000")
 
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 
-from audience.room import Room, StageSettings, StoreError
-from audience.store import open_store
+from audience.room import SENDS_PER_ADDRESS, Room, StoreError
+from audience.store import CONNECT_TRIES, open_store
 from audience.teaching import Teacher, first_version
+from model.config import from_env, setting
 from model.errors import ModelError
 from model.feedback import FEEDBACK_DIR
 from model.spec import BROWSER_DIR, MODEL_DIR
-from model.versions import SHIPPED, Served, Versions
+from model.versions import SHIPPED, TAUGHT_DIR, TEACH_EPOCHS, TEACH_REHEARSE, Served, Versions
 from ui.api import Api
 from ui.audience import AudiencePage
 from ui.common import ASSETS
@@ -37,35 +39,69 @@ from ui.draw import DrawPage
 from ui.speaker import SpeakerPage
 from ui.stage import StagePage
 
-STAGE = StageSettings.from_env()
-CORRECTIONS = Path(os.environ.get("DIGITPAD_FEEDBACK_DIR", FEEDBACK_DIR))  # visitors' corrections
+
+@dataclass(frozen=True)
+class Settings:
+    """The app's settings, each from an environment variable (docs/audience.md lists them)."""
+    model_dir: Path = setting("DIGITPAD_MODEL_DIR", "the model folder to serve (as `python -m "
+                              "training.train --out` writes one)", MODEL_DIR)
+    feedback_dir: Path = setting("DIGITPAD_FEEDBACK_DIR", "the folder visitors' corrections "
+                                 "are saved to", FEEDBACK_DIR)
+    stage: bool = setting("DIGITPAD_STAGE", "1 adds the /stage, /audience and /speaker pages",
+                          False)
+    speaker_key: str = setting("DIGITPAD_SPEAKER_KEY", "the key for the stage's controls; "
+                               "default: a random one, printed at start-up")
+    public_url: str = setting("DIGITPAD_PUBLIC_URL", "the address the QR code points to; "
+                              "default: the host the stage page was opened on")
+    redis_url: str = setting("DIGITPAD_REDIS_URL", "share the audience between replicas "
+                             "through this Redis (redis://host:port/db); default: in this process")
+    wall_size: int = setting("DIGITPAD_WALL_SIZE", "drawings kept for the wall", 48)
+    sends_per_address: int = setting("DIGITPAD_SENDS_PER_ADDRESS", "drawings a minute that one "
+                                     "network address may send to the stage (phones behind one "
+                                     "router share one)", SENDS_PER_ADDRESS)
+    redis_tries: int = setting("DIGITPAD_REDIS_TRIES", "tries to reach Redis at start-up, "
+                               "waiting 1, 2, 3 ... s between", CONNECT_TRIES)
+    taught_dir: Path = setting("DIGITPAD_TAUGHT_DIR", "the folder of the model versions "
+                               "teaching keeps (replicas share one)", TAUGHT_DIR)
+    serve: str = setting("DIGITPAD_SERVE", "what a start serves: newest (the newest version "
+                         "kept, or the one the replicas serve) or shipped", "newest")
+    teach_epochs: int = setting("DIGITPAD_TEACH_EPOCHS", "epochs a teaching trains", TEACH_EPOCHS)
+    teach_rehearse: int = setting("DIGITPAD_TEACH_REHEARSE", "TRAIN images a teaching rehearses "
+                                  "beside the room's drawings, so the network does not forget",
+                                  TEACH_REHEARSE)
+
+
+SETTINGS = from_env(Settings)
 logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")  # refusals: one line each
 
 try:  # load once, at start-up; an unreachable Redis is named before the model loads
-    store = open_store(STAGE.redis_url, STAGE.wall_size, STAGE.redis_tries) if STAGE.enabled \
-        else None
-    versions = Versions(STAGE.taught_dir)  # the room's taught versions, served in audience mode
-    served = Served(versions, first_version(store, versions, STAGE.serve) if store else SHIPPED)
-    teacher = Teacher(store, served, STAGE.teach_epochs, STAGE.teach_rehearse) if store else None
-    room = Room(store, STAGE.speaker_key, CORRECTIONS, STAGE.sends_per_address,
+    store = open_store(SETTINGS.redis_url, SETTINGS.wall_size, SETTINGS.redis_tries) \
+        if SETTINGS.stage else None
+    # the shipped model and the room's taught versions, served in audience mode
+    versions = Versions(SETTINGS.taught_dir, SETTINGS.model_dir)
+    served = Served(versions, first_version(store, versions, SETTINGS.serve) if store
+                    else SHIPPED)
+    teacher = Teacher(store, served, SETTINGS.teach_epochs, SETTINGS.teach_rehearse) \
+        if store else None
+    room = Room(store, SETTINGS.speaker_key, SETTINGS.feedback_dir, SETTINGS.sends_per_address,
                 teacher) if store else None
 except (ModelError, FileNotFoundError, StoreError) as error:
     sys.exit(f"error: {error}")
 
 # What the browser fetches from the app itself: the reader in the browser and the models'
 # browser copies (the shipped one and every taught version's).
-gr.set_static_paths([ASSETS, MODEL_DIR / BROWSER_DIR, STAGE.taught_dir])
+gr.set_static_paths([ASSETS, versions.shipped / BROWSER_DIR, SETTINGS.taught_dir])
 
 with gr.Blocks(title="Digitpad", delete_cache=(3600, 3600),
                analytics_enabled=False) as demo:  # a talk may have no internet
-    DrawPage(served, CORRECTIONS).render()
+    DrawPage(served, SETTINGS.feedback_dir).render()
     Api(served).render()
 
-if STAGE.enabled:
+if SETTINGS.stage:
     with demo.route("Audience", "/audience", show_in_navbar=False) as audience_page:
         AudiencePage(served, room).render(audience_page)
     with demo.route("Stage", "/stage", show_in_navbar=False) as stage_page:
-        StagePage(room, STAGE.public_url).render(stage_page)
+        StagePage(room, SETTINGS.public_url).render(stage_page)
     with demo.route("Speaker", "/speaker", show_in_navbar=False) as speaker_page:
         SpeakerPage(room).render(speaker_page)
 
@@ -85,7 +121,7 @@ LAUNCH = dict(max_file_size="10mb", css=(ASSETS / "app.css").read_text(),  # tes
                   body_text_color_subdued="*neutral_600"))
 
 if __name__ == "__main__":
-    if STAGE.enabled:
+    if SETTINGS.stage:
         print(f"Audience mode: the stage is at /stage, the audience draws at /audience, the "
               f"speaker runs it at /speaker. Serving the model {served.now.version}. Speaker "
               f"key: {room.speaker_key}", flush=True)

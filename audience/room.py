@@ -7,14 +7,13 @@ controls need the speaker key. The state lives in a store (`audience.store`).
 """
 
 import hmac
-import os
 import secrets
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from audience.store import CONNECT_TRIES, StoreError
+from audience.store import StoreError
 from audience.teaching import TEACH_SECONDS
 from model.errors import FeedbackError
 from model.feedback import save_correction
@@ -22,51 +21,11 @@ from model.ink import strokes_to_json
 from model.present import png_base64
 from model.reading import DigitReading, Drawing
 from model.spec import CLASSES, NUM_CLASSES
-from model.versions import MIN_LESSONS, TAUGHT_DIR, TEACH_EPOCHS, TEACH_REHEARSE
+from model.versions import MIN_LESSONS
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
 SENDS_PER_ADDRESS = 120  # per network address and minute: phones behind one router share one
 PROMPTS_PER_SECOND = 5  # per session: prompts asked for
-
-
-def _env(name: str, help: str, default=""):
-    return field(default=default, metadata={"env": name, "help": help})
-
-
-@dataclass(frozen=True)
-class StageSettings:
-    """Audience mode's settings, from the environment."""
-    enabled: bool = _env("DIGITPAD_STAGE", "1 adds the /stage and /audience pages", False)
-    speaker_key: str = _env("DIGITPAD_SPEAKER_KEY", "the key for the stage's controls; "
-                            "default: a random one, printed at start-up")
-    public_url: str = _env("DIGITPAD_PUBLIC_URL", "the address the QR code points to; "
-                           "default: the host the stage page was opened on")
-    redis_url: str = _env("DIGITPAD_REDIS_URL", "share the audience between replicas through "
-                          "this Redis (redis://host:port/db); default: in this process")
-    wall_size: int = _env("DIGITPAD_WALL_SIZE", "drawings kept for the wall", 48)
-    sends_per_address: int = _env("DIGITPAD_SENDS_PER_ADDRESS", "drawings a minute that one "
-                                  "network address may send to the stage (phones behind one "
-                                  "router share one)", SENDS_PER_ADDRESS)
-    redis_tries: int = _env("DIGITPAD_REDIS_TRIES", "tries to reach Redis at start-up, waiting "
-                            "1, 2, 3 ... s between", CONNECT_TRIES)
-    taught_dir: str = _env("DIGITPAD_TAUGHT_DIR", "the folder of the model versions teaching "
-                           "keeps (replicas share one)", str(TAUGHT_DIR))
-    serve: str = _env("DIGITPAD_SERVE", "what a start serves: newest (the newest version "
-                      "kept, or the one the replicas serve) or shipped", "newest")
-    teach_epochs: int = _env("DIGITPAD_TEACH_EPOCHS", "epochs a teaching trains", TEACH_EPOCHS)
-    teach_rehearse: int = _env("DIGITPAD_TEACH_REHEARSE", "TRAIN images a teaching rehearses "
-                               "beside the room's drawings, so the network does not forget",
-                               TEACH_REHEARSE)
-
-    @classmethod
-    def from_env(cls, env=os.environ) -> "StageSettings":
-        values = {}
-        for f in fields(cls):
-            if f.metadata["env"] in env:
-                raw = env[f.metadata["env"]]
-                values[f.name] = raw.strip() not in ("", "0", "false") if f.type is bool \
-                    else int(raw) if f.type is int else raw
-        return cls(**values)
 
 
 class RoomError(ValueError):

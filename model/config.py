@@ -1,9 +1,11 @@
-"""Configuration as typed, frozen dataclasses filled from the command line. Each field says its
-default, help and choices once (`flag`); `parse` makes the command's arguments from the fields.
+"""Configuration as typed, frozen dataclasses: a command's from its arguments (`flag` fields,
+filled by `parse`), the app's from the environment (`setting` fields, filled by `from_env`).
+Each field says its default and help once.
 """
 
 import argparse
 import dataclasses
+import os
 import types
 import typing
 
@@ -40,6 +42,24 @@ def parse(cls, argv=None, description: str | None = None):
             parser.add_argument(f"--{name}", dest=field.name, default=field.default, **options)
     values = vars(parser.parse_args(argv))
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def setting(variable: str, help: str, default=""):
+    """A Settings field read from the environment variable `variable`."""
+    return dataclasses.field(default=default, metadata={"variable": variable, "help": help})
+
+
+def from_env(cls, env=os.environ):
+    """The environment -> a `cls`: each field set whose variable is, read as the field's type
+    (a bool is on unless "", "0" or "false")."""
+    kinds, values = typing.get_type_hints(cls), {}
+    for field in dataclasses.fields(cls):
+        raw = env.get(field.metadata["variable"])
+        if raw is not None:
+            kind = _single(kinds[field.name])
+            values[field.name] = raw.strip() not in ("", "0", "false") if kind is bool \
+                else kind(raw)
+    return cls(**values)
 
 
 def _single(kind):

@@ -1,7 +1,9 @@
 """The running app through gradio_client: every public endpoint, bad uploads and bad ink, the
 same answers as the CLI, and what it serves."""
 
+import dataclasses
 import json
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -12,11 +14,12 @@ from PIL import Image
 
 from bench.bad_uploads import digit_photo, write_corpus
 from model import predict
-from model.feedback import load_corrections
+from model.config import from_env
+from model.feedback import FEEDBACK_DIR, load_corrections
 from model.imagefile import read_image
 from model.ink import IN_STROKE, draw_strokes, strokes_to_json
 from model.preprocess import from_array, to_emnist
-from model.spec import BROWSER_DIR, BRUSH_WIDTH
+from model.spec import BROWSER_DIR, BRUSH_WIDTH, ROOT
 from tests.conftest import seven, strokes_of
 from training.drawn_digits import Pose
 from ui.common import answered
@@ -233,3 +236,18 @@ def test_a_value_sent_while_the_pen_moves_updates_the_reading_but_not_what_count
     assert [moving[i] == skip for i in (2, 3, 4, 5)] == [True] * 4  # preview, note, reading kept
     assert all(v == skip for v in blank[:7]) and all(v == skip for v in junk[:7])  # and spoken
     assert all(row[7]["answered"] > 0 for row in (lifted, moving, blank, junk))  # for the pad
+
+
+def test_settings_come_from_the_environment_each_with_its_help(app_url):
+    import app
+
+    settings = from_env(app.Settings, {"DIGITPAD_STAGE": "1", "DIGITPAD_WALL_SIZE": "12",
+                                       "DIGITPAD_MODEL_DIR": "elsewhere/model",
+                                       "DIGITPAD_SERVE": "shipped"})
+    assert settings.stage is True and settings.wall_size == 12 and settings.serve == "shipped"
+    assert settings.model_dir == Path("elsewhere/model")
+    assert settings.feedback_dir == FEEDBACK_DIR and settings.redis_url == ""  # the defaults
+    assert from_env(app.Settings, {"DIGITPAD_STAGE": "0"}).stage is False
+    documented = (ROOT / "docs" / "audience.md").read_text()
+    for field in dataclasses.fields(app.Settings):
+        assert field.metadata["help"] and field.metadata["variable"] in documented
