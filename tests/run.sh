@@ -18,4 +18,4 @@ ruff check --quiet .
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
 # Two workers, a module each at a time: the suite waits on servers and browsers for much of its
 # time, and the other core runs the next module meanwhile.
-python -m pytest -n 2 --dist loadfile --durations=15 "$@"
+python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 "$@"

@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,11 +24,22 @@ from model.reading import DigitReading
 from model.spec import BROWSER_DIR, KERAS_FILE, METADATA_FILE, MODEL_DIR
 from model.versions import MIN_LESSONS, ROLLED_BACK, SHIPPED, Served, Versions
 from tests.conftest import SPEAKER_KEY, strokes_of
+from training import train
 from training.drawn_digits import STYLES, random_pose
 from training.styles import style_set
 
 QUICK = {"epochs": 1, "rehearse": 200}  # a teaching of seconds: the steps, not the learning
 KEY = SPEAKER_KEY
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory) -> Path:
+    """A model folder as `training.train` exports one, of one network trained briefly: what is
+    tested is teaching's steps, which five networks would take five times as long to trace."""
+    out = tmp_path_factory.mktemp("shipped") / "model"
+    assert train.main(["--limit", "1000", "--epochs", "2", "--members", "1", "--batch-size",
+                       "32", "--out", str(out)]) == 0
+    return out
 
 
 def room_with_teacher(tmp_path, shipped=MODEL_DIR):
@@ -140,8 +152,9 @@ def test_the_gates_refusal_keeps_the_served_model(tmp_path):
 
 
 # ---------------------------------------------------------------------------- one process
-def test_one_process_teaches_swaps_without_a_failed_reading_and_rolls_back(tmp_path):
-    room, served = room_with_teacher(tmp_path)
+def test_one_process_teaches_swaps_without_a_failed_reading_and_rolls_back(tmp_path,
+                                                                          small_model):
+    room, served = room_with_teacher(tmp_path, small_model)
     ones, _ = style_set(60, seed=11)  # 1s and 7s, in styles drawn on the pad
     sevens = ones[_ == 7][:12]
     play_round(room, served, 1, ones[_ == 1][:16])
@@ -210,12 +223,13 @@ def test_one_process_teaches_swaps_without_a_failed_reading_and_rolls_back(tmp_p
 
 # ---------------------------------------------------------------------------- two replicas
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(tmp_path_factory, small_model):
     folder = tmp_path_factory.mktemp("teaching")
     redis_port, front, replicas = free_port(), free_port(), [free_port(), free_port()]
     processes = [start_redis(redis_port)]
     settings = {"DIGITPAD_STAGE": "1", "DIGITPAD_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                 "DIGITPAD_TAUGHT_DIR": str(folder / "taught"),  # the folder the replicas share
+                "DIGITPAD_MODEL_DIR": str(small_model),
                 "DIGITPAD_TEACH_EPOCHS": "1", "DIGITPAD_TEACH_REHEARSE": "200",
                 "DIGITPAD_SENDS_PER_ADDRESS": "1000"}  # the visitors share one address
     processes += [start_app(port, **settings) for port in replicas]
