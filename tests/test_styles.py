@@ -11,7 +11,8 @@ from model.ink import strokes_to_json
 from model.reading import DigitReading, Drawing, read_drawings
 from model.spec import BRUSH_WIDTH
 from tests.conftest import FIGURES
-from training.styles import Hand, flagged_one, random_hand, seven
+from training.drawn_digits import Pose
+from training.styles import flagged_one, random_hand, seven
 
 SEED = 35  # training draws its styles with the training seed (2017) + k: never this one
 FLAGS = (0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40)  # the flag's length, in heights
@@ -62,7 +63,7 @@ def test_flagged_ones_read_as_one_and_long_bars_as_seven(grid):
 
 
 def test_styles_are_drawn_where_their_parameters_say():
-    hand = Hand(height=400, x=400, y=400, slant=0.0)
+    hand = Pose(height=400, aspect=1.0, x=400, y=400)  # aspect 1: styles are in heights
     one = flagged_one(0.3, 45, 0.5, hand)  # a flag of 120 px at 45 degrees, a 200 px base
     np.testing.assert_allclose(one[0][0, :2], [400 - 120 / 2 ** 0.5, 200 + 120 / 2 ** 0.5])
     np.testing.assert_allclose(one[0][[-1], :2], [[400, 600]])

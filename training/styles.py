@@ -7,37 +7,26 @@ is a list of pad strokes ((N, 3) float64 x, y, t on the 800x800 canvas), drawn b
 `model.ink.draw_strokes` and framed by `model.preprocess.to_emnist`, exactly as a visitor's ink.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 from PIL import Image, ImageDraw
 
 from model.ink import draw_strokes
 from model.preprocess import to_emnist
 from model.spec import CANVAS_SIZE, IMAGE_SIZE
+from training.drawn_digits import Pose, place
 
 STEP = 8  # px between the points of a drawn stroke, about what the pad sends
 SPEED = 1.5  # px per ms: the pad's points get times as a hand would make them
 
 
-@dataclass(frozen=True)
-class Hand:
-    """Where and how big a digit is drawn on the pad (canvas pixels), and its lean."""
-
-    height: float = 500  # top of the digit to its bottom
-    x: float = 400  # centre of the stem (a 1) or of the bar (a 7)
-    y: float = 400
-    slant: float = 0.0  # shear: x moves right by slant * (height above the centre)
-    brush: float = 24
-
-
-def random_hand(rng: np.random.Generator) -> Hand:
-    """A size, place, lean and brush a visitor might draw with (as `drawn_digits.random_pose`)."""
+def random_hand(rng: np.random.Generator) -> Pose:
+    """A size, place, lean and brush a visitor might draw with: `drawn_digits.random_pose`'s,
+    drawn in an order of its own (the shipped model's training styles depend on it)."""
     height = rng.uniform(0.3, 0.85) * CANVAS_SIZE
     brush = rng.uniform(0.02, 0.075) * CANVAS_SIZE
     half = height / 2 + brush
     x, y = rng.uniform(half, CANVAS_SIZE - half, 2)
-    return Hand(height, x, y, rng.uniform(-0.25, 0.25), brush)
+    return Pose(height, aspect=1.0, x=x, y=y, slant=rng.uniform(-0.25, 0.25), brush=brush)
 
 
 # ---------------------------------------------------------------------------- strokes
@@ -47,14 +36,11 @@ def _drop(length: float, degrees: float) -> np.ndarray:
     return length * np.array([-np.cos(a), np.sin(a)])
 
 
-def _on_pad(polylines: list[list], hand: Hand) -> list[np.ndarray]:
+def _on_pad(polylines: list[list], hand: Pose) -> list[np.ndarray]:
     """Polylines in units of height around the digit's centre (x right, y down) -> pad strokes:
-    sheared, scaled and placed by `hand`, a point every STEP px, timed at SPEED."""
+    placed by `hand` (`drawn_digits.place`), a point every STEP px, timed at SPEED."""
     strokes, t = [], 0.0
-    for line in polylines:
-        p = np.asarray(line, np.float64)
-        p = np.column_stack([p[:, 0] - hand.slant * p[:, 1], p[:, 1]]) * hand.height
-        p += (hand.x, hand.y)
+    for p in place([np.asarray(line, np.float64) + 0.5 for line in polylines], hand):
         lengths = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(p, axis=0), axis=1))])
         at = np.linspace(0, lengths[-1], max(2, int(lengths[-1] // STEP) + 1))
         xy = np.column_stack([np.interp(at, lengths, p[:, 0]), np.interp(at, lengths, p[:, 1])])
@@ -63,7 +49,7 @@ def _on_pad(polylines: list[list], hand: Hand) -> list[np.ndarray]:
     return strokes
 
 
-def flagged_one(flag: float, degrees: float, base: float, hand: Hand) -> list[np.ndarray]:
+def flagged_one(flag: float, degrees: float, base: float, hand: Pose) -> list[np.ndarray]:
     """A 1 drawn in one stroke from the flag's tip up to the top and down, and a base of
     `base` heights (0: none) -> pad strokes. `flag`: its length in heights; `degrees`: below
     horizontal."""
@@ -74,7 +60,7 @@ def flagged_one(flag: float, degrees: float, base: float, hand: Hand) -> list[np
     return _on_pad(strokes, hand)
 
 
-def seven(bar: float, degrees: float, lean: float, cross: float, hand: Hand) -> list[np.ndarray]:
+def seven(bar: float, degrees: float, lean: float, cross: float, hand: Pose) -> list[np.ndarray]:
     """A 7: a bar of `bar` heights whose left end lies `degrees` below its right end, then the
     stem down to `lean` heights left of the corner, and a crossbar of `cross` heights across
     the stem's middle (0: none) -> pad strokes."""
@@ -106,7 +92,7 @@ def random_seven(rng: np.random.Generator) -> np.ndarray | None:
                          cross, hand), hand)
 
 
-def _framed(strokes: list[np.ndarray], hand: Hand) -> np.ndarray | None:
+def _framed(strokes: list[np.ndarray], hand: Pose) -> np.ndarray | None:
     """Pad strokes -> (28, 28) float32 in [0, 1], as the app frames a visitor's ink."""
     return to_emnist(draw_strokes(strokes, width=hand.brush))
 
