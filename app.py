@@ -30,8 +30,8 @@ from audience.teaching import Teacher, first_version
 from model.config import from_env, setting
 from model.errors import ModelError
 from model.feedback import FEEDBACK_DIR
-from model.spec import BROWSER_DIR, MODEL_DIR
-from model.versions import SHIPPED, TAUGHT_DIR, TEACH_EPOCHS, TEACH_REHEARSE, Served, Versions
+from model.spec import BROWSER_DIR, MODEL_DIR, TEACH_EPOCHS, TEACH_REHEARSE
+from model.versions import SHIPPED, TAUGHT_DIR, Served, Versions
 from ui.api import Api
 from ui.audience import AudiencePage
 from ui.common import ASSETS

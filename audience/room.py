@@ -17,11 +17,10 @@ from audience.store import StoreError
 from audience.teaching import TEACH_SECONDS
 from model.errors import FeedbackError
 from model.feedback import save_correction
+from model.imagefile import png_base64
 from model.ink import strokes_to_json
-from model.present import png_base64
 from model.reading import DigitReading, Drawing
-from model.spec import CLASSES, NUM_CLASSES
-from model.versions import MIN_LESSONS
+from model.spec import CLASSES, MIN_LESSONS, NUM_CLASSES
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
 SENDS_PER_ADDRESS = 120  # per network address and minute: phones behind one router share one
@@ -53,7 +52,6 @@ def thumbnail(image: np.ndarray) -> str:
 ACTIONS = ("start", "stop", "pause", "resume", "clear", "collect", "stop-collecting", "remove",
            "show", "teach", "rollback")
 VIEWS = ("wall", "result", "invite", "teach")  # drawings, a round's result, the QR, teaching
-RENAMED = {"keep": "stop-collecting"}  # old action names, answered with the new one
 
 
 class Room:
@@ -144,55 +142,62 @@ class Room:
     def control(self, key: str, action: str, value: str = "random") -> str:
         """A speaker's action (one of ACTIONS) -> what happened. A wrong key changes nothing.
         `value`: the digit a round asks for ("random": one each), the number of the drawing to
-        remove, or the view to show (one of VIEWS)."""
+        remove, the view to show (one of VIEWS), or what to teach ("round" or "all")."""
         self.unlock(key)
-        if action in RENAMED:
-            raise RoomError(f"The action {action!r} is now {RENAMED[action]!r}: nothing was "
-                            "changed.")
-        if action == "start":
-            if value != "random" and str(value) not in CLASSES:
-                raise RoomError("A round asks for one digit, 0 to 9, or a random one each.")
-            fixed = None if value == "random" else int(value)
-            started = {"id": secrets.token_hex(6), "digit": fixed, "started": time.time()}
-            self.store.put("round", started)
-            self.store.put("untaught", [*self.store.get("untaught", []), started["id"]])
-            self.store.put("view", "wall")  # a round is drawn on the wall ...
-            asked = "a random digit each" if fixed is None else f"everyone draws a {fixed}"
-            return f"Round started: {asked}."
-        if action == "stop":
-            running = self.store.get("round")
-            if running is None:
-                return "No round was running."
-            self.store.put("last_round", running)
-            self.store.put("round", None)
-            self.store.put("view", "result")  # ... and ends on its result
-            return "Round stopped: the stage shows its result."
-        if action == "pause":
-            _, count = self.store.wall()
-            self.store.put("paused_at", count)
-            return "Wall paused: new drawings are kept and shown when it resumes."
-        if action == "resume":
-            self.store.put("paused_at", None)
-            return "Wall resumed."
-        if action == "clear":
-            self.store.clear_wall()
-            return "Wall cleared."
-        if action in ("collect", "stop-collecting"):
-            self.store.put("collect", action == "collect")
-            return ("Collecting: drawings in a round are saved as corrections." if action ==
-                    "collect" else "Not collecting: nothing is written to disk.")
-        if action == "remove":
-            if not str(value).isdigit() or self.store.remove(int(value)) is None:
-                raise RoomError(f"No drawing number {value} on the wall: nothing was removed.")
-            return f"Drawing {value} removed from the wall."
-        if action == "show":
-            if value not in VIEWS:
-                raise RoomError(f"The stage shows one of {', '.join(VIEWS)}.")
-            self.store.put("view", value)
-            return f"The stage shows the {value}."
-        if action in ("teach", "rollback"):
-            return self._teach(value) if action == "teach" else self._rollback()
-        raise RoomError(f"Unknown action {action!r}: one of {', '.join(ACTIONS)}.")
+        if action not in ACTIONS:
+            raise RoomError(f"Unknown action {action!r}: one of {', '.join(ACTIONS)}.")
+        return getattr(self, "_" + action.replace("-", "_"))(value)
+
+    def _start(self, value: str) -> str:
+        if value != "random" and str(value) not in CLASSES:
+            raise RoomError("A round asks for one digit, 0 to 9, or a random one each.")
+        fixed = None if value == "random" else int(value)
+        started = {"id": secrets.token_hex(6), "digit": fixed, "started": time.time()}
+        self.store.put("round", started)
+        self.store.put("untaught", [*self.store.get("untaught", []), started["id"]])
+        self.store.put("view", "wall")  # a round is drawn on the wall ...
+        asked = "a random digit each" if fixed is None else f"everyone draws a {fixed}"
+        return f"Round started: {asked}."
+
+    def _stop(self, _) -> str:
+        running = self.store.get("round")
+        if running is None:
+            return "No round was running."
+        self.store.put("last_round", running)
+        self.store.put("round", None)
+        self.store.put("view", "result")  # ... and ends on its result
+        return "Round stopped: the stage shows its result."
+
+    def _pause(self, _) -> str:
+        self.store.put("paused_at", self.store.wall()[1])
+        return "Wall paused: new drawings are kept and shown when it resumes."
+
+    def _resume(self, _) -> str:
+        self.store.put("paused_at", None)
+        return "Wall resumed."
+
+    def _clear(self, _) -> str:
+        self.store.clear_wall()
+        return "Wall cleared."
+
+    def _collect(self, _) -> str:
+        self.store.put("collect", True)
+        return "Collecting: drawings in a round are saved as corrections."
+
+    def _stop_collecting(self, _) -> str:
+        self.store.put("collect", False)
+        return "Not collecting: nothing is written to disk."
+
+    def _remove(self, value: str) -> str:
+        if not str(value).isdigit() or self.store.remove(int(value)) is None:
+            raise RoomError(f"No drawing number {value} on the wall: nothing was removed.")
+        return f"Drawing {value} removed from the wall."
+
+    def _show(self, value: str) -> str:
+        if value not in VIEWS:
+            raise RoomError(f"The stage shows one of {', '.join(VIEWS)}.")
+        self.store.put("view", value)
+        return f"The stage shows the {value}."
 
     def _teach(self, value: str) -> str:
         """Teach the network the last round's drawings (`value` "all": every round's since the
@@ -221,7 +226,7 @@ class Room:
         self.store.put("view", "teach")
         return f"Teaching {version} on {len(lessons)} drawings: the stage shows its progress."
 
-    def _rollback(self) -> str:
+    def _rollback(self, _) -> str:
         """Serve the previous version again -> what happened."""
         if self.teacher is None:
             raise RoomError("Teaching is off in this app: nothing was changed.")

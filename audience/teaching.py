@@ -25,8 +25,8 @@ import numpy as np
 from PIL import Image
 
 from model.errors import ModelError
-from model.spec import ROOT
-from model.versions import SHIPPED, TEACH_EPOCHS, TEACH_REHEARSE, Served
+from model.spec import ROOT, TEACH_EPOCHS, TEACH_REHEARSE
+from model.versions import SHIPPED, Served
 
 TEACH_SECONDS = 900  # a teaching still running after this is stopped, and its claim lapses
 FOLLOW_SECONDS = 1.0  # how often each replica checks which version the room serves

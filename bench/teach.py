@@ -28,7 +28,7 @@ from bench.servers import free_port, start_app, start_nginx, start_redis, stop, 
 from bench.stage_crowd import strokes_of
 from model.config import flag, parse
 from model.ink import strokes_to_json
-from model.versions import TEACH_EPOCHS, TEACH_REHEARSE
+from model.spec import TEACH_EPOCHS, TEACH_REHEARSE
 from training.styles import flagged_one, random_hand
 
 KEY = "teach-benchmark"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.present import png_base64
+from model.imagefile import png_base64
 
 GAP = 1  # px of page between two maps
 SHOWN_WIDTH = 480  # px: the widest a layer's picture is shown (its pixels stay square)

@@ -3,8 +3,6 @@
 Pure functions of readings (`model.reading`), so `app.py` holds only components and wiring.
 """
 
-import base64
-import io
 
 import numpy as np
 import pandas as pd
@@ -86,20 +84,6 @@ def pixels(image: np.ndarray) -> np.ndarray:
     """(28, 28) float32 in [0, 1] -> (224, 224) uint8, each pixel an 8x8 square."""
     square = np.ones((PREVIEW_SCALE, PREVIEW_SCALE), np.uint8)
     return np.kron(np.round(image * 255).astype(np.uint8), square)
-
-
-def png_base64(image: np.ndarray, palette: np.ndarray | None = None) -> str:
-    """(H, W) grey or (H, W, 3) RGB uint8, or (H, W) uint8 indices into `palette` ((n <= 16,
-    3) uint8 RGB, its last colour transparent) -> the image as PNG, in base64 (for a `data:`
-    URL). A palette of 16 makes a 4-bit PNG, a fraction of the size."""
-    buffer = io.BytesIO()
-    if palette is None:
-        Image.fromarray(image).save(buffer, "PNG")
-    else:
-        indexed = Image.fromarray(image, "P")
-        indexed.putpalette(palette.astype(np.uint8).ravel().tolist())
-        indexed.save(buffer, "PNG", transparency=len(palette) - 1, bits=4)
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def photo_preview(drawing: Drawing, image: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The one source of truth for the model's input and output, shared by training and serving."""
+"""The one source of truth for the model's input and output, the pad, teaching and the places
+things are kept, shared by training and serving."""
 
 from pathlib import Path
 
@@ -28,6 +29,12 @@ READER_SCRIPTS = ("vendor/tfjs/tf-core.min.js", "vendor/tfjs/tf-backend-wasm.min
                   "reader/ink.js", "reader/numbers.js", "reader/reader.js")
 LIVE_READING_MS = 150  # while the pen moves, the pad asks for a reading at most this often ...
 LIVE_SLOW_MS = 300  # ... and none while the last answer took longer: a busy server sheds them
+
+# ---------------------------------------------------------------------------- teaching
+MIN_LESSONS = 20  # a room's drawings needed to teach: fewer cannot teach and measure both
+HELD_SHARE = 0.2  # of the drawings, held out to measure before and after
+TEACH_EPOCHS = 3  # a teaching's epochs over the drawings and the TRAIN images it rehearses
+TEACH_REHEARSE = 600  # TRAIN images rehearsed beside the drawings, lest the network forget
 
 # ---------------------------------------------------------------------------- places
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,10 +21,6 @@ TAUGHT_DIR = ROOT / "taught"
 ROLLED_BACK = "ROLLED_BACK"  # a marker file in a version set aside
 NAME = re.compile(r"v(\d+)")
 WRITTEN = re.compile(r"\.?v(\d+)(?:-|$)")  # a version's folder, or one being exported
-MIN_LESSONS = 20  # drawings needed to teach: fewer cannot teach and measure both
-HELD_SHARE = 0.2  # of the drawings, held out to measure before and after
-TEACH_EPOCHS = 3  # a teaching's epochs over the drawings and the TRAIN images it rehearses
-TEACH_REHEARSE = 600  # TRAIN images rehearsed beside the drawings, lest the network forget
 
 
 class Versions:
@@ -65,7 +61,7 @@ class Versions:
 
 
 @dataclass(frozen=True)
-class Model:
+class ServedVersion:
     """What the app serves at one moment: a version, its classifier and its reading of the
     TEST samples."""
     version: str
@@ -87,11 +83,11 @@ class Served:
         self.versions = versions
         self.now = self.load(version)
 
-    def load(self, version: str) -> Model:
+    def load(self, version: str) -> ServedVersion:
         """Load a version, with the shipped samples read by it (ModelError if unusable)."""
         classifier = Classifier(self.versions.path(version))
-        return Model(version, classifier,
-                     load_samples(classifier, self.versions.shipped / SAMPLES_FILE))
+        return ServedVersion(version, classifier,
+                             load_samples(classifier, self.versions.shipped / SAMPLES_FILE))
 
     def swap(self, version: str) -> None:
         """Serve `version` from now on; requests already running finish with the old one."""

@@ -14,8 +14,8 @@ from scipy import signal
 
 from model.classifier import Classifier
 from model.errors import ModelError
+from model.imagefile import png_base64
 from model.inside import PALETTE, look_inside, picture, shades, tile, to_html
-from model.present import png_base64
 from model.samples import load_samples
 from model.spec import CLASSES, KERAS_FILE, MODEL_DIR, SAMPLES_FILE, SAVED_MODEL
 from training import export

@@ -21,8 +21,8 @@ from audience.wall import teaching
 from bench.servers import free_port, start_app, start_nginx, start_redis, stop, wait_for
 from model.ink import strokes_to_json
 from model.reading import DigitReading
-from model.spec import BROWSER_DIR, KERAS_FILE, METADATA_FILE, MODEL_DIR
-from model.versions import MIN_LESSONS, ROLLED_BACK, SHIPPED, Served, Versions
+from model.spec import BROWSER_DIR, KERAS_FILE, METADATA_FILE, MIN_LESSONS, MODEL_DIR
+from model.versions import ROLLED_BACK, SHIPPED, Served, Versions
 from tests.conftest import SPEAKER_KEY, strokes_of
 from training import train
 from training.drawn_digits import STYLES, random_pose

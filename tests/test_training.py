@@ -18,7 +18,7 @@ from model.config import parse
 from model.feedback import save_correction
 from model.samples import load_samples
 from model.spec import CLASSES, KERAS_FILE, METADATA_FILE, SAMPLES_FILE
-from training import export, train
+from training import data, export, train
 from training.export import export_model
 from training.finetune import finetune
 from training.network import baseline
@@ -82,7 +82,7 @@ def test_finetuning_on_corrections_reports_before_and_after(tmp_path, trained):
                         folder=folder)
     config = parse(train.Config, ["--feedback", str(folder), "--out", str(model), "--epochs",
                                   "1", "--limit", "300"])
-    summary = finetune(config, train.load, train.pipeline, train.export)
+    summary = finetune(config)
     assert summary["corrections"] == 10 and summary["held_out"] == 2
     assert 25 <= summary["validation"] <= 35  # a tenth of each digit's of --limit 300
     for when in ("before", "after"):
@@ -102,7 +102,7 @@ def test_finetuning_on_corrections_reports_before_and_after(tmp_path, trained):
 
 def test_one_seed_gives_the_same_network_twice():
     config = train.Config(limit=300, epochs=1, members=1, export=False)
-    split, _ = train.load(config)
+    split, _ = data.load(config.dataset, limit=config.limit, seed=config.seed)
     first, _, _ = train.fit_member(config, 0, split)
     second, _, _ = train.fit_member(config, 0, split)
     for a, b in zip(first.get_weights(), second.get_weights()):

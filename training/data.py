@@ -22,6 +22,8 @@ EMNIST_URL = "https://biometrics.nist.gov/cs_links/EMNIST/matlab.zip"  # the wor
 EMNIST_CACHE_NAME = "emnist_matlab.npz"  # the name extra-keras-datasets looks for
 EMNIST_MEMBER = "matlab/emnist-digits.mat"
 
+VALIDATION_FRACTION = 0.1  # of TRAIN, per class, held out to validate (training, teaching)
+
 Split = tuple[np.ndarray, np.ndarray]
 
 
@@ -118,6 +120,21 @@ def _copy_atomic(source: Path, target: Path) -> None:
     partial.replace(target)
 
 
+def load(dataset: str, emnist_zip: Path | None = None, limit: int = 0,
+         seed: int = 0) -> tuple[Split, Split]:
+    """-> (TRAIN, TEST) of `dataset` ("mnist-subset" or "emnist") in the model's format; TRAIN
+    cut to `limit` images at random (0: all)."""
+    if dataset == "emnist":
+        (x_train, y_train), (x_test, y_test) = load_emnist(emnist_zip)
+    else:
+        (x_train, y_train), (x_test, y_test) = load_mnist_subset()
+    if limit:
+        keep = np.random.default_rng(seed).permutation(len(y_train))[:limit]
+        x_train, y_train = x_train[keep], y_train[keep]
+    print(f"Converting {len(x_train) + len(x_test)} images to the EMNIST format ...")
+    return (to_model_format(x_train), y_train), (to_model_format(x_test), y_test)
+
+
 # ---------------------------------------------------------------------------- format
 def to_model_format(images: np.ndarray, workers: int | None = None) -> np.ndarray:
     """(N, H, W) images, white on black -> (N, 28, 28) float32 in [0, 1], as the app sees them."""
@@ -147,3 +164,20 @@ def validation_split(images: np.ndarray, labels: np.ndarray, fraction: float, se
         held[np.roll(members, -fold * size)[:size]] = True
     train, val = order[~held[order]], order[held[order]]
     return (images[train], labels[train]), (images[val], labels[val])
+
+
+def pipeline(images, labels, batch_size: int, seed: int, training: bool, augment: bool = True):
+    """A batched tf.data pipeline; training ones are shuffled and (if `augment`) augmented."""
+    import tensorflow as tf
+
+    from training.network import augmenter
+
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    if training:
+        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    if training and augment:
+        augment_batch = augmenter(seed)
+        dataset = dataset.map(lambda x, y: (augment_batch(x[..., None], training=True)[..., 0], y),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -8,10 +8,13 @@ complete, so a crash never leaves a half model and the old one stays intact.
     python -m training.export [--folder model/digitpad]   # rewrite its SavedModel and browser copy
 """
 
+import dataclasses
 import json
+import platform
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
@@ -22,7 +25,9 @@ from keras import layers
 from model.config import flag, parse
 from model.spec import (
     BROWSER_DIR,
+    CLASSES,
     IMAGE_SIZE,
+    INPUT_FORMAT,
     KERAS_FILE,
     METADATA_FILE,
     MODEL_DIR,
@@ -49,6 +54,36 @@ def export_model(model: keras.Model, out_dir: Path, metadata: dict, extra=None) 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def export_trained(config, model: keras.Model, summary: dict, histories: list[dict],
+                   test) -> None:
+    """A trained or fine-tuned model (`training.train`'s `config`) -> `config.out`: the model,
+    its metadata, report and the TEST samples the app shows. `test`: (images, labels, the
+    model's probabilities)."""
+    from model.classifier import Classifier
+    from model.samples import write_samples
+    from training.report import write_report
+
+    x_test, y_test, probabilities = test
+    metadata = {
+        "classes": list(CLASSES),
+        "input_format": INPUT_FORMAT,
+        "output": "probabilities of the classes, in order, summing to 1",
+        **summary,
+        "config": {k: str(v) for k, v in dataclasses.asdict(config).items()},
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__},
+    }
+
+    def extra(folder: Path) -> None:
+        write_report(folder / "report", histories, y_test, probabilities, x_test, summary)
+        write_samples(folder / SAMPLES_FILE, x_test, y_test, config.dataset,
+                      Classifier(folder).probabilities)  # the exported model's own reading
+
+    out = export_model(model, config.out, metadata, extra=extra)
+    print(f"Exported {out}")
 
 
 def save_served(model: keras.Model, folder: Path) -> None:

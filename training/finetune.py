@@ -16,18 +16,20 @@ import numpy as np
 
 from model.feedback import load_corrections
 from model.spec import KERAS_FILE
-from training.data import DatasetError, validation_split
+from training.data import DatasetError, load, pipeline, validation_split
 
 MIN_CORRECTIONS = 8  # fewer cannot be split into a part to learn from and a part to measure
 FEEDBACK_SHARE = 0.1  # corrections make about this share of the fine-tuning data
 LEARNING_RATE = 1e-4
 
 
-def fine_tune(model, pipeline, config, rehearsal, validation, lessons, held, callbacks=(),
-              learning_rate: float = LEARNING_RATE, verbose: int = 1) -> dict:
-    """Train `model` (compiled here) `config.epochs` epochs on `rehearsal` (TRAIN's images and
-    labels) with `lessons` mixed in, scoring it on `validation` and `held` before and after
-    -> {"before", "after", "kept", "history"}; kept: neither score went down."""
+def fine_tune(model, config, rehearsal, validation, lessons, held, callbacks=(),
+              learning_rate: float = LEARNING_RATE, augment: bool = True,
+              verbose: int = 1) -> dict:
+    """Train `model` (compiled here) `config.epochs` epochs of `config.batch_size` images
+    (shuffled and augmented with `config.seed`) on `rehearsal` (TRAIN's images and labels) with
+    `lessons` mixed in, scoring it on `validation` and `held` before and after -> {"before",
+    "after", "kept", "history"}; kept: neither score went down."""
     import keras
 
     def score() -> dict:
@@ -39,7 +41,8 @@ def fine_tune(model, pipeline, config, rehearsal, validation, lessons, held, cal
     y = np.concatenate([rehearsal[1], np.repeat(lessons[1], repeat)])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(pipeline(x, y, config, training=True), epochs=config.epochs,
+    history = model.fit(pipeline(x, y, config.batch_size, config.seed, training=True,
+                                 augment=augment), epochs=config.epochs,
                         callbacks=list(callbacks), verbose=verbose)
     after = score()
     return {"before": before, "after": after, "history": history.history,
@@ -54,11 +57,12 @@ def split_held(count: int, share: float, seed: int) -> tuple[np.ndarray, np.ndar
     return order[:size], order[size:]
 
 
-def finetune(config, load, pipeline, export) -> dict:
-    """Fine-tune `config.out`'s model on `config.feedback`; `load`, `pipeline` and `export`
-    are training.train's own stages -> the summary (with `exported` True or False)."""
+def finetune(config) -> dict:
+    """Fine-tune `config.out`'s model on `config.feedback` (`config`: training.train's) -> the
+    summary (with `exported` True or False)."""
     import keras
 
+    from training.export import export_trained
     from training.network import seed_everything
 
     images, labels = load_corrections(config.feedback)
@@ -68,11 +72,12 @@ def finetune(config, load, pipeline, export) -> dict:
     held, tune = split_held(len(labels), 0.25, config.seed)
     seed_everything(config.seed)
     model = keras.models.load_model(config.out / KERAS_FILE)
-    (x_train, y_train), (x_test, y_test) = load(config)
+    (x_train, y_train), (x_test, y_test) = load(config.dataset, config.emnist_zip, config.limit,
+                                                config.seed)
     rehearsal, validation = validation_split(x_train, y_train, config.validation_fraction,
                                              config.seed)
-    result = fine_tune(model, pipeline, config, rehearsal, validation,
-                       (images[tune], labels[tune]), (images[held], labels[held]))
+    result = fine_tune(model, config, rehearsal, validation, (images[tune], labels[tune]),
+                       (images[held], labels[held]), augment=config.augment)
     summary = {"corrections": len(labels), "held_out": len(held), "validation": len(validation[1]),
                "before": result["before"], "after": result["after"], "exported": result["kept"]}
     if summary["exported"]:
@@ -80,8 +85,8 @@ def finetune(config, load, pipeline, export) -> dict:
         summary["test_accuracy"] = round(float((probabilities.argmax(axis=1) == y_test).mean()), 4)
     print(json.dumps(summary, indent=2))
     if summary["exported"] and config.export:
-        export(config, model, {"network": "fine-tuned on feedback", **summary},
-               [result["history"]], (x_test, y_test, probabilities))
+        export_trained(config, model, {"network": "fine-tuned on feedback", **summary},
+                       [result["history"]], (x_test, y_test, probabilities))
     elif not summary["exported"]:
         print("It read fewer validation digits or held-out corrections than the current "
               "model: not exported; the current one stays.")

@@ -25,9 +25,16 @@ import keras
 import numpy as np
 
 from model.config import flag, parse
-from model.spec import KERAS_FILE, METADATA_FILE, MODEL_DIR
-from model.versions import HELD_SHARE, MIN_LESSONS, TEACH_EPOCHS, TEACH_REHEARSE
-from training import data, train
+from model.spec import (
+    HELD_SHARE,
+    KERAS_FILE,
+    METADATA_FILE,
+    MIN_LESSONS,
+    MODEL_DIR,
+    TEACH_EPOCHS,
+    TEACH_REHEARSE,
+)
+from training import data
 from training.data import DatasetError
 from training.export import export_model
 from training.finetune import LEARNING_RATE, fine_tune, split_held
@@ -72,9 +79,8 @@ def teach(config: Config) -> dict:
     parent = json.loads((config.model / METADATA_FILE).read_text())
     model = keras.models.load_model(config.model / KERAS_FILE)
     rehearsal, validation = train_part(parent.get("dataset", "mnist-subset"), config)
-    settings = train.Config(seed=config.seed, epochs=config.epochs, batch_size=config.batch_size)
     say("learning", epochs=config.epochs, drawings=len(labels), held_out=len(held))
-    result = fine_tune(model, train.pipeline, settings, rehearsal, validation,
+    result = fine_tune(model, config, rehearsal, validation,
                        (images[learn], labels[learn]), (images[held], labels[held]),
                        callbacks=[Progress(config.epochs)], learning_rate=config.learning_rate,
                        verbose=0)  # stdout carries the progress lines only
@@ -92,8 +98,7 @@ def train_part(dataset: str, config: Config):
     """-> (`config.rehearse` images of TRAIN's training part to rehearse, TRAIN's validation
     part), each as (images, labels) in the model's format. TEST is dropped unread."""
     (x, y), _ = data.load_emnist() if dataset == "emnist" else data.load_mnist_subset()
-    (x, y), (x_val, y_val) = data.validation_split(x, y, train.Config.validation_fraction,
-                                                   config.seed)
+    (x, y), (x_val, y_val) = data.validation_split(x, y, data.VALIDATION_FRACTION, config.seed)
     pick = np.random.default_rng(config.seed).permutation(len(y))[:config.rehearse or None]
     return ((data.to_model_format(x[pick]), y[pick]), (data.to_model_format(x_val), y_val))
 

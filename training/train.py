@@ -5,19 +5,17 @@
     python -m training.train --network baseline --no-export    # the tutorial's CNN, for comparison
 """
 
-import dataclasses
 import json
-import platform
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from model.config import flag, parse
-from model.spec import CLASSES, INPUT_FORMAT, MODEL_DIR, SAMPLES_FILE
+from model.spec import MODEL_DIR
+from training.data import VALIDATION_FRACTION, DatasetError, load, pipeline, validation_split
 
 STYLE_CHECK = 400  # style digits drawn to report how well the model reads them
 
@@ -42,9 +40,9 @@ class Config:
                          "a share of its size (0 = none)")
     patience: int = flag(50, "epochs without a lower validation loss before stopping (best "
                          "weights kept)")
-    validation_fraction: float = flag(0.1, "share of TRAIN (per class) held out to validate "
-                                      "each network; network k holds out the k-th such part, "
-                                      "so together they see it all")
+    validation_fraction: float = flag(VALIDATION_FRACTION, "share of TRAIN (per class) held "
+                                      "out to validate each network; network k holds out the "
+                                      "k-th such part, so together they see it all")
     limit: int = flag(0, "train on only this many TRAIN images (0 = all); for quick smoke runs")
     seed: int = flag(2017, "the one random seed for weights, split, shuffling and augmentation")
     out: Path = flag(MODEL_DIR, "folder to export the model to (replaced only when the new one "
@@ -58,39 +56,6 @@ class Config:
 
 
 # ---------------------------------------------------------------------------- stages
-def load(config: Config):
-    """-> (TRAIN, TEST) in the model's format, each as (images, labels)."""
-    from training import data
-
-    if config.dataset == "emnist":
-        (x_train, y_train), (x_test, y_test) = data.load_emnist(config.emnist_zip)
-    else:
-        (x_train, y_train), (x_test, y_test) = data.load_mnist_subset()
-    if config.limit:
-        keep = np.random.default_rng(config.seed).permutation(len(y_train))[: config.limit]
-        x_train, y_train = x_train[keep], y_train[keep]
-    print(f"Converting {len(x_train) + len(x_test)} images to the EMNIST format ...")
-    x_train, x_test = data.to_model_format(x_train), data.to_model_format(x_test)
-    return (x_train, y_train), (x_test, y_test)
-
-
-def pipeline(images, labels, config: Config, training: bool):
-    """A batched tf.data pipeline; training ones are shuffled and augmented."""
-    import tensorflow as tf
-
-    from training.network import augmenter
-
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    if training:
-        dataset = dataset.shuffle(len(labels), seed=config.seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(config.batch_size)
-    if training and config.augment:
-        augment = augmenter(config.seed)
-        dataset = dataset.map(lambda x, y: (augment(x[..., None], training=True)[..., 0], y),
-                              num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
-
-
 def build(config: Config, steps: int, name: str):
     """Build and compile the network, across GPUs when there are several."""
     import keras
@@ -112,7 +77,6 @@ def fit_member(config: Config, k: int, train_split) -> tuple:
     """Train network number k (seed + k, validation fold k) -> (model, history, validation)."""
     import keras
 
-    from training.data import validation_split
     from training.network import NETWORKS, seed_everything
     from training.styles import style_set
 
@@ -128,8 +92,10 @@ def fit_member(config: Config, k: int, train_split) -> tuple:
     stop = keras.callbacks.EarlyStopping("val_loss", patience=config.patience,
                                          restore_best_weights=True)
     print(f"Network {k + 1} of {config.members}")
-    history = model.fit(pipeline(x_train, y_train, config, training=True),
-                        validation_data=pipeline(x_val, y_val, config, training=False),
+    history = model.fit(pipeline(x_train, y_train, config.batch_size, config.seed, training=True,
+                                 augment=config.augment),
+                        validation_data=pipeline(x_val, y_val, config.batch_size, config.seed,
+                                                 training=False),
                         epochs=config.epochs, callbacks=[stop], verbose=1)
     trained = NETWORKS[config.network](model.name)  # uncompiled: no optimizer state to export
     trained.set_weights(model.get_weights())
@@ -143,12 +109,14 @@ def accuracy(model, images, labels) -> float:
 def train(config: Config) -> dict:
     """Train the networks, validate, look at TEST once, export; -> the summary."""
     from training.drawn_digits import drawn_images
+    from training.export import export_trained
     from training.network import ensemble
     from training.report import recall, wilson_interval
     from training.styles import style_set
 
     started = time.time()
-    train_split, (x_test, y_test) = load(config)
+    train_split, (x_test, y_test) = load(config.dataset, config.emnist_zip, config.limit,
+                                         config.seed)
     fitted = [fit_member(config, k, train_split) for k in range(config.members)]
     model = ensemble([member for member, _, _ in fitted])
     probabilities = model.predict(x_test, verbose=0)  # TEST: looked at once, to report
@@ -182,7 +150,8 @@ def train(config: Config) -> dict:
         summary["replaced_model_test_recall"] = replaced
     print(json.dumps(summary, indent=2))
     if config.export:
-        export(config, model, summary, [h for _, h, _ in fitted], (x_test, y_test, probabilities))
+        export_trained(config, model, summary, [h for _, h, _ in fitted],
+                       (x_test, y_test, probabilities))
     return summary
 
 
@@ -201,46 +170,13 @@ def previous_recall(folder: Path, x_test, y_test) -> list[float] | None:
     return [round(r, 3) for r in recall(y_test, previous.argmax(axis=1))]
 
 
-def export(config: Config, model, summary: dict, histories: list[dict], test) -> None:
-    """Export the model, its metadata, report and the TEST samples the app shows, all into
-    `config.out`."""
-    import keras
-    import tensorflow as tf
-
-    from model.classifier import Classifier
-    from model.samples import write_samples
-    from training.export import export_model
-    from training.report import write_report
-
-    x_test, y_test, probabilities = test
-    metadata = {
-        "classes": list(CLASSES),
-        "input_format": INPUT_FORMAT,
-        "output": "probabilities of the classes, in order, summing to 1",
-        **summary,
-        "config": {k: str(v) for k, v in dataclasses.asdict(config).items()},
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                     "keras": keras.__version__, "numpy": np.__version__},
-    }
-    def extra(folder: Path) -> None:
-        write_report(folder / "report", histories, y_test, probabilities, x_test, summary)
-        write_samples(folder / SAMPLES_FILE, x_test, y_test, config.dataset,
-                      Classifier(folder).probabilities)  # the exported model's own reading
-
-    out = export_model(model, config.out, metadata, extra=extra)
-    print(f"Exported {out}")
-
-
 def main(argv=None) -> int:
     config = parse(Config, argv, __doc__)
-    from training.data import DatasetError
-
     try:
         if config.feedback:
             from training.finetune import finetune
 
-            finetune(config, load, pipeline, export)
+            finetune(config)
         else:
             train(config)
     except DatasetError as error:

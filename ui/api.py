@@ -39,7 +39,7 @@ class Api:
 
     def model(self) -> dict:
         """The model being served: its version ("shipped", or v1, v2, ... as the room taught
-        it), where it comes from and how it did (`model.versions.Model.to_json()`)."""
+        it), where it comes from and how it did (`model.versions.ServedVersion.to_json()`)."""
         return self.served.now.to_json()
 
     def render(self) -> None:
