@@ -32,7 +32,7 @@ WEIGHTS = {  # name -> a random draw of it
     "PER_DIGIT": lambda rng: rng.uniform(0, 2), "WIDEST": lambda rng: rng.uniform(0.6, 1.0),
     "TOO_WIDE": lambda rng: 10 ** rng.uniform(0, 2), "LOWEST": lambda rng: rng.uniform(0.3, 0.7),
     "TOO_LOW": lambda rng: 10 ** rng.uniform(0, 2), "APART": lambda rng: 10 ** rng.uniform(0, 1.5),
-    "OVERLAP": lambda rng: 10 ** rng.uniform(0, 2), "PER_STROKE_CUT": lambda rng: rng.uniform(0, 3),
+    "OVERLAP": lambda rng: 10 ** rng.uniform(0, 2), "PER_PEN_CUT": lambda rng: rng.uniform(0, 3),
 }
 
 
@@ -118,7 +118,7 @@ def evaluate(numbers, singles, weights: dict) -> tuple[collections.Counter, int]
 def repriced(found) -> np.ndarray:
     """The candidates' prior costs under the weights set now."""
     whole = (0, len(found.pieces))
-    return np.array([segment.digit_cost(found.pieces, found.stroke, found.sewn, *run)
+    return np.array([segment.digit_cost(found.pieces, found.pen, found.sewn, *run)
                      - (segment.ONE_DIGIT if run == whole else 0) for run in found.runs])
 
 

@@ -31,8 +31,8 @@ class Pieces:
 
     extents: np.ndarray  # (n, 4) each piece's deslanted ink: left, top, right, bottom, in px
     line: float  # the line's height, in the same px
-    stroke: float  # the stroke width, in the same px
-    cuts: np.ndarray  # (n + 1,) the ink a digit boundary before each piece cuts, in strokes
+    pen: float  # the pen's width (of a stroke, across), in the same px
+    cuts: np.ndarray  # (n + 1,) the ink a digit boundary before each piece cuts, in pen widths
     sewn: np.ndarray  # (n + 1,) bool: a seam made that boundary
     crop: Callable  # crop(first, stop) -> ((28, 28) image of pieces first..stop-1 or None,
     #                 their box (left, top, right, bottom) in the drawing's pixels)
@@ -52,8 +52,8 @@ def ink_pieces(ink: np.ndarray, step: int) -> Pieces:
     parts, _ = ndimage.label(sheared, structure=np.ones((3, 3)))
     boxes = ndimage.find_objects(parts)
     line = max(b[0].stop - b[0].start for b in boxes)
-    stroke = _stroke_width(sheared)
-    pieces, seams = _cut(parts, boxes, line, stroke)
+    pen = _pen_width(sheared)
+    pieces, seams = _cut(parts, boxes, line, pen)
     found = ndimage.find_objects(pieces)
     order = np.argsort([(b[1].start + b[1].stop) / 2 for b in found])
     rank = np.zeros(len(found) + 1, np.int32)
@@ -64,7 +64,7 @@ def ink_pieces(ink: np.ndarray, step: int) -> Pieces:
     cuts, sewn = np.zeros(len(found) + 1), np.zeros(len(found) + 1, bool)
     for left, right, cost in seams:
         a, b = sorted((rank[left], rank[right]))  # the boundaries a..b-1 part them
-        cuts[a:b] += cost / stroke
+        cuts[a:b] += cost / pen
         sewn[a:b] = True
     # Every pixel of the drawing belongs to the nearest piece, in the drawing's own geometry.
     upright = np.zeros(mask.shape, np.int32)
@@ -87,7 +87,7 @@ def ink_pieces(ink: np.ndarray, step: int) -> Pieces:
         part = np.where((own > first) & (own <= stop), ink[top:bottom, left:right], 0)
         return to_emnist(part.astype(ink.dtype)), (left, top, right, bottom)
 
-    return Pieces(extents, line, stroke, cuts, sewn, crop)
+    return Pieces(extents, line, pen, cuts, sewn, crop)
 
 
 def stroke_pieces(ink: np.ndarray, strokes: list[np.ndarray], step: int) -> Pieces:
@@ -158,15 +158,15 @@ def _shear(mask: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _stroke_width(mask: np.ndarray) -> float:
-    """(H, W) bool ink -> its typical stroke width in px: twice the depth along the ridge."""
+def _pen_width(mask: np.ndarray) -> float:
+    """(H, W) bool ink -> its typical pen width in px: twice the depth along the ridge."""
     depth = ndimage.distance_transform_edt(np.pad(mask, 1))
     ridge = (depth > 0) & (depth >= ndimage.maximum_filter(depth, size=3))
     return max(1.0, 2 * float(np.median(depth[ridge])))
 
 
 # ---------------------------------------------------------------------------- cuts
-def _cut(parts: np.ndarray, boxes: list, line: int, stroke: float):
+def _cut(parts: np.ndarray, boxes: list, line: int, pen: float):
     """Label each part's pieces: -> ((H, W) int32 piece labels, 0 = paper or speck,
     [(left label, right label, ink the seam crosses in px), ...])."""
     pieces = np.zeros_like(parts)
@@ -176,7 +176,7 @@ def _cut(parts: np.ndarray, boxes: list, line: int, stroke: float):
         h, w = part.shape
         if max(h, w) < SPECK * line:
             continue
-        paths = _seams(part, line, stroke) if w - stroke > CUT_FROM * line else []
+        paths = _seams(part, line, pen) if w - pen > CUT_FROM * line else []
         column = np.arange(w)
         index = np.zeros(part.shape, np.int32)
         for path, _ in paths:
@@ -195,13 +195,13 @@ def _cut(parts: np.ndarray, boxes: list, line: int, stroke: float):
     return renumber[pieces], seams
 
 
-def _seams(part: np.ndarray, line: int, stroke: float) -> list[tuple[np.ndarray, float]]:
+def _seams(part: np.ndarray, line: int, pen: float) -> list[tuple[np.ndarray, float]]:
     """(h, w) bool ink of one part -> [(the (h,) column of each row's cut, ink it crosses
     in px), ...] left to right, one seam down from each minimum of its column profile."""
     h, w = part.shape
-    profile = ndimage.uniform_filter1d(part.sum(axis=0).astype(float), max(1, round(stroke)))
+    profile = ndimage.uniform_filter1d(part.sum(axis=0).astype(float), max(1, round(pen)))
     reach = max(1, round(BAND * line))
-    margin = max(1, round(MARGIN * line + stroke / 2))
+    margin = max(1, round(MARGIN * line + pen / 2))
     lowest = profile <= ndimage.minimum_filter1d(profile, 2 * reach + 1, mode="nearest")
     lowest[:margin] = lowest[w - margin:] = False
     centres = []

@@ -160,8 +160,8 @@ def to_emnist(ink: np.ndarray, box: tuple[slice, slice] | None = None) -> np.nda
     crop = ink[box]
     work = resize(crop, fit_shape(crop.shape, WORK_SIZE))  # uint8 stays uint8: 2x faster
     half = 128 if work.dtype == np.uint8 else 0.5
-    strokes = redraw_strokes(work >= half, STROKE_WIDTH, margin=int(STROKE_WIDTH))
-    return frame(ndimage.gaussian_filter(strokes, BLUR_SIGMA))
+    redrawn = redraw_strokes(work >= half, STROKE_WIDTH, margin=int(STROKE_WIDTH))
+    return frame(ndimage.gaussian_filter(redrawn, BLUR_SIGMA))
 
 
 def framed(ink: np.ndarray) -> bool:

@@ -34,7 +34,7 @@ LOWEST, TOO_LOW = 0.55, 5.0  # one shorter than LOWEST of the line costs TOO_LOW
 APART = 10.0  # a piece centred d line heights beyond the pen's reach in its digit so far costs
 #               APART x d: a digit's later strokes land inside it, the next digit's beyond it
 OVERLAP = 20.0  # a digit reaching d line heights past its neighbour's centre costs OVERLAP x d
-PER_STROKE_CUT = 0.5  # a cut through ink costs this per stroke width it goes through
+PER_PEN_CUT = 0.5  # a cut through ink costs this per pen width it goes through
 ONE_DIGIT = 0.5  # the whole drawing as one digit costs this less: splitting a digit is the
 #                 worse mistake, and one digit the commonest drawing
 HOPELESS = 3.0  # a reading whose prior costs more is not considered (none that did was read);
@@ -51,10 +51,10 @@ class Candidates:
     runs: tuple  # K piece ranges (first, stop); the whole drawing is (0, number of pieces)
     costs: np.ndarray  # (K,) each one's prior cost as a digit (`digit_cost`)
     pieces: np.ndarray  # (n, 4) each piece's deslanted ink: left, top, right, bottom, in line
-    #                     heights (the line's ink height less a stroke)
-    stroke: float  # the stroke width, in line heights (a digit's size is its ink's, less this)
+    #                     heights (the line's ink height less a pen width)
+    pen: float  # the pen width, in line heights (a digit's size is its ink's, less this)
     sewn: np.ndarray  # (n + 1,) bool: pieces k - 1 and k are one part of the ink, cut by a seam
-    cuts: np.ndarray  # (n + 1,) the ink that seam goes through, in strokes
+    cuts: np.ndarray  # (n + 1,) the ink that seam goes through, in pen widths
 
     def choose(self, probabilities: np.ndarray) -> list[int]:
         """(K, 10) probabilities of `images` -> the indices of the digits read, left to right."""
@@ -76,8 +76,8 @@ class Candidates:
                 if k is None or not ending[first]:
                     continue
                 ending[stop].append(max(
-                    ((total + score[k] - PER_STROKE_CUT * self.cuts[first]
-                      - (pair_cost(extents[digits[-1]], extents[k], self.stroke) if digits else 0),
+                    ((total + score[k] - PER_PEN_CUT * self.cuts[first]
+                      - (pair_cost(extents[digits[-1]], extents[k], self.pen) if digits else 0),
                       digits + [k]) for total, digits in ending[first]),
                     key=lambda option: option[0]))
         whole = index.get((0, len(self.pieces)))
@@ -101,16 +101,16 @@ def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Cand
         return None
     step = work_step(*parts[1:])
     cut = stroke_pieces(ink, strokes, step) if strokes else ink_pieces(ink, step)
-    unit = max(cut.line - cut.stroke, 1.0)  # the line's height, its ink less a stroke
-    extents, stroke, sewn, cuts = cut.extents / unit, cut.stroke / unit, cut.sewn, cut.cuts
+    unit = max(cut.line - cut.pen, 1.0)  # the line's height, its ink less a pen width
+    extents, pen, sewn, cuts = cut.extents / unit, cut.pen / unit, cut.sewn, cut.cuts
     pieces = len(extents)
     longest = LONGEST if pieces <= MOST_PIECES else 1  # a page of text is not a number
-    priced = {(first, stop): digit_cost(extents, stroke, sewn, first, stop)
+    priced = {(first, stop): digit_cost(extents, pen, sewn, first, stop)
               for first in range(pieces)
               for stop in range(first + 1, min(first + longest, pieces) + 1)}
-    priced[0, pieces] = digit_cost(extents, stroke, sewn, 0, pieces) - ONE_DIGIT
+    priced[0, pieces] = digit_cost(extents, pen, sewn, 0, pieces) - ONE_DIGIT
     # Frame and classify only candidates in a reading whose prior alone is not hopeless.
-    useful = _useful(priced, extents, stroke, cuts, pieces)
+    useful = _useful(priced, extents, pen, cuts, pieces)
     images, boxes, runs, costs = [], [], [], []
     for first, stop in sorted(useful):
         if (first, stop) == (0, pieces):
@@ -126,30 +126,30 @@ def candidates(ink: np.ndarray, strokes: list[np.ndarray] | None = None) -> Cand
     if not images:
         return None
     return Candidates(np.stack(images), tuple(boxes), tuple(runs), np.array(costs), extents,
-                      stroke, sewn, cuts)
+                      pen, sewn, cuts)
 
 
-def digit_cost(pieces: np.ndarray, stroke: float, sewn: np.ndarray, first: int, stop: int) -> float:
+def digit_cost(pieces: np.ndarray, pen: float, sewn: np.ndarray, first: int, stop: int) -> float:
     """The prior cost of pieces first..stop-1 (see `Candidates`) as one digit."""
     left, top, right, bottom = span(pieces[first:stop])
-    width, height = right - left - stroke, bottom - top - stroke
+    width, height = right - left - pen, bottom - top - pen
     cost = (PER_DIGIT + TOO_WIDE * max(0, width - WIDEST) ** 2
             + TOO_LOW * max(0, LOWEST - height) ** 2)
     for k in range(first + 1, stop):
         if not sewn[k]:  # a seam's two sides were one part: no evidence either way
-            reach = pieces[first:k, 2].max() - stroke / 2
+            reach = pieces[first:k, 2].max() - pen / 2
             cost += APART * max(0, (pieces[k, 0] + pieces[k, 2]) / 2 - reach)
     return float(cost)
 
 
-def pair_cost(a, b, stroke: float) -> float:
+def pair_cost(a, b, pen: float) -> float:
     """Neighbouring digits' extents a, b (a first) -> the cost of reaching past each other's
     centres."""
-    return OVERLAP * (max(0, a[2] - stroke / 2 - (b[0] + b[2]) / 2)
-                      + max(0, (a[0] + a[2]) / 2 - b[0] - stroke / 2))
+    return OVERLAP * (max(0, a[2] - pen / 2 - (b[0] + b[2]) / 2)
+                      + max(0, (a[0] + a[2]) / 2 - b[0] - pen / 2))
 
 
-def _useful(priced: dict, pieces: np.ndarray, stroke: float, cuts: np.ndarray, n: int) -> list:
+def _useful(priced: dict, pieces: np.ndarray, pen: float, cuts: np.ndarray, n: int) -> list:
     """Runs {(first, stop): cost} -> those in some reading whose prior is not hopeless."""
     spans = {run: span(pieces[run[0]:run[1]]) for run in priced}
     ahead, behind = {}, {}  # the least prior of readings of [0, first] and of [stop, n]
@@ -157,18 +157,18 @@ def _useful(priced: dict, pieces: np.ndarray, stroke: float, cuts: np.ndarray, n
         if run[0] == 0:
             ahead[run] = priced[run]
         else:
-            before = [ahead[other] + pair_cost(spans[other], spans[run], stroke)
+            before = [ahead[other] + pair_cost(spans[other], spans[run], pen)
                       for other in ahead if other[1] == run[0]]
             if before:
-                ahead[run] = min(before) + priced[run] + PER_STROKE_CUT * cuts[run[0]]
+                ahead[run] = min(before) + priced[run] + PER_PEN_CUT * cuts[run[0]]
     for run in sorted(priced, key=lambda run: -run[0]):
         if run[1] == n:
             behind[run] = priced[run]
         else:
-            after = [behind[other] + pair_cost(spans[run], spans[other], stroke)
+            after = [behind[other] + pair_cost(spans[run], spans[other], pen)
                      for other in behind if other[0] == run[1]]
             if after:
-                behind[run] = min(after) + priced[run] + PER_STROKE_CUT * cuts[run[1]]
+                behind[run] = min(after) + priced[run] + PER_PEN_CUT * cuts[run[1]]
     total = {run: ahead[run] + behind[run] - priced[run] for run in priced
              if run in ahead and run in behind}
     least = min(total.values(), default=0.0)

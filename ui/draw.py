@@ -95,7 +95,7 @@ class DrawPage:
     def show(self, reading, note: str = "", why: bool = False, focus: str = AUTO,
              looking: bool = False):
         """A reading -> its Answer, the inside view left as it is while its panel is closed."""
-        said, inside = announcement(reading), self.inside(reading) if looking else gr.skip()
+        said, inside = announcement(reading), self.inside_view(reading) if looking else gr.skip()
         if reading.blank:
             return Answer(label=None, chart=None, preview=None, note=note or DRAW_PROMPT,
                           reading=BLANK, said=said, inside=inside)
@@ -107,7 +107,7 @@ class DrawPage:
                                     else verdict(reading.probabilities)),
                       reading=reading, said=said, inside=inside)
 
-    def inside(self, reading) -> str:
+    def inside_view(self, reading) -> str:
         """A reading -> the inside view's HTML: the first network's layers for its (first)
         digit."""
         if reading.blank:
@@ -123,7 +123,7 @@ class DrawPage:
     def open_inside(self, reading):
         """The inside panel opened -> (it is open, its view of the reading shown, the pad asks
         the server while the pen moves: only the server looks inside)."""
-        return True, self.inside(reading), gr.update(server_live=True)
+        return True, self.inside_view(reading), gr.update(server_live=True)
 
     def preview(self, reading, why: bool = False, focus: str = AUTO):
         """The image beside the chart: the 28x28 input, its saliency map, or a number's boxes."""
@@ -170,7 +170,7 @@ class DrawPage:
         digit = reading.digits[0] if isinstance(reading, NumberReading) else reading
         return Answer.unchanged()._replace(
             label=label(reading), chart=chart(digit.probabilities),
-            inside=self.inside(reading) if looking else gr.skip())
+            inside=self.inside_view(reading) if looking else gr.skip())
 
     def read_upload(self, file, why: bool, focus: str, looking: bool):
         """The upload tab: an image file -> its Answer, or a clear message."""

@@ -9,7 +9,7 @@
   const {coarseInk, drawStrokes, findInk, inkParts, parts, toEmnist} = R;
   const N = {
     workHeight: 40, longest: 3, mostPieces: 64, perDigit: 0.1, widest: 0.65, tooWide: 40,
-    lowest: 0.55, tooLow: 5, apart: 10, overlap: 20, perStrokeCut: 0.5, oneDigit: 0.5,
+    lowest: 0.55, tooLow: 5, apart: 10, overlap: 20, perPenCut: 0.5, oneDigit: 0.5,
     hopeless: 3, slants: [-0.6, 0.6, 49],
   };
   const [lowest, highest, count] = N.slants;  // as numpy.linspace
@@ -71,27 +71,27 @@
       const h = bottom - top, w = right - left;
       return {image: toEmnist(drawStrokes(moved, h, w), h, w), box: [left, top, right, bottom]};
     };
-    return {extents, line, stroke: S.brush, crop};
+    return {extents, line, pen: S.brush, crop};
   }
 
-  function digitCost(pieces, stroke, first, stop) {  // segment.digit_cost (no seams: pad ink)
+  function digitCost(pieces, pen, first, stop) {  // segment.digit_cost (no seams: pad ink)
     const [left, top, right, bottom] = span(pieces.slice(first, stop));
-    const width = right - left - stroke, height = bottom - top - stroke;
+    const width = right - left - pen, height = bottom - top - pen;
     let cost = N.perDigit + N.tooWide * Math.max(0, width - N.widest) ** 2 +
       N.tooLow * Math.max(0, N.lowest - height) ** 2;
     for (let k = first + 1; k < stop; k++) {
-      const reach = Math.max(...pieces.slice(first, k).map((e) => e[2])) - stroke / 2;
+      const reach = Math.max(...pieces.slice(first, k).map((e) => e[2])) - pen / 2;
       cost += N.apart * Math.max(0, (pieces[k][0] + pieces[k][2]) / 2 - reach);
     }
     return cost;
   }
 
-  function pairCost(a, b, stroke) {
-    return N.overlap * (Math.max(0, a[2] - stroke / 2 - (b[0] + b[2]) / 2) +
-                        Math.max(0, (a[0] + a[2]) / 2 - b[0] - stroke / 2));
+  function pairCost(a, b, pen) {
+    return N.overlap * (Math.max(0, a[2] - pen / 2 - (b[0] + b[2]) / 2) +
+                        Math.max(0, (a[0] + a[2]) / 2 - b[0] - pen / 2));
   }
 
-  function useful(priced, pieces, stroke, n) {  // runs in some reading whose prior is not hopeless
+  function useful(priced, pieces, pen, n) {  // runs in some reading whose prior is not hopeless
     const runs = [...priced.keys()].map((key) => key.split(',').map(Number))
       .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     const spans = new Map(runs.map((run) => [String(run), span(pieces.slice(run[0], run[1]))]));
@@ -100,14 +100,14 @@
       const key = String(run);
       if (run[0] === 0) { ahead.set(key, priced.get(key)); continue; }
       const before = runs.filter((o) => o[1] === run[0] && ahead.has(String(o)))
-        .map((o) => ahead.get(String(o)) + pairCost(spans.get(String(o)), spans.get(key), stroke));
+        .map((o) => ahead.get(String(o)) + pairCost(spans.get(String(o)), spans.get(key), pen));
       if (before.length) ahead.set(key, Math.min(...before) + priced.get(key));
     }
     for (const run of [...runs].sort((a, b) => b[0] - a[0])) {
       const key = String(run);
       if (run[1] === n) { behind.set(key, priced.get(key)); continue; }
       const after = runs.filter((o) => o[0] === run[1] && behind.has(String(o)))
-        .map((o) => behind.get(String(o)) + pairCost(spans.get(key), spans.get(String(o)), stroke));
+        .map((o) => behind.get(String(o)) + pairCost(spans.get(key), spans.get(String(o)), pen));
       if (after.length) behind.set(key, Math.min(...after) + priced.get(key));
     }
     const total = runs.filter((r) => ahead.has(String(r)) && behind.has(String(r)))
@@ -123,17 +123,17 @@
     if (!box) return null;
     const line0 = Math.max(...found.boxes.map((b) => b[1] - b[0] + 1)) * found.scale;
     const cut = strokePieces(ink, strokes, Math.max(1, Math.floor(line0 / N.workHeight)));
-    const unit = Math.max(cut.line - cut.stroke, 1), n = strokes.length;
-    const pieces = cut.extents.map((e) => e.map((v) => v / unit)), stroke = cut.stroke / unit;
+    const unit = Math.max(cut.line - cut.pen, 1), n = strokes.length;
+    const pieces = cut.extents.map((e) => e.map((v) => v / unit)), pen = cut.pen / unit;
     const longest = n <= N.mostPieces ? N.longest : 1, priced = new Map();
     for (let first = 0; first < n; first++) {
       for (let stop = first + 1; stop <= Math.min(first + longest, n); stop++) {
-        priced.set(`${first},${stop}`, digitCost(pieces, stroke, first, stop));
+        priced.set(`${first},${stop}`, digitCost(pieces, pen, first, stop));
       }
     }
-    priced.set(`0,${n}`, digitCost(pieces, stroke, 0, n) - N.oneDigit);
-    const chosen = {images: [], boxes: [], runs: [], costs: [], pieces, stroke, n};
-    for (const [first, stop] of useful(priced, pieces, stroke, n)) {
+    priced.set(`0,${n}`, digitCost(pieces, pen, 0, n) - N.oneDigit);
+    const chosen = {images: [], boxes: [], runs: [], costs: [], pieces, pen, n};
+    for (const [first, stop] of useful(priced, pieces, pen, n)) {
       const whole = first === 0 && stop === n;
       const {image, box: where} = whole
         ? {image: toEmnist(ink, S.canvas, S.canvas, box), box: [box[2], box[0], box[3], box[1]]}
@@ -162,7 +162,7 @@
         for (const [total, digits] of ending[first]) {
           const last = digits[digits.length - 1];
           const value = total + score[k] -
-            (digits.length ? pairCost(extents[last], extents[k], c.stroke) : 0);
+            (digits.length ? pairCost(extents[last], extents[k], c.pen) : 0);
           if (!best || value > best[0]) best = [value, [...digits, k]];
         }
         ending[stop].push(best);
