@@ -5,7 +5,7 @@ region that tells a screen reader what the network read."""
 import pytest
 
 from model.spec import ROOT
-from tests.conftest import SPEAKER_KEY
+from tests.helpers import SPEAKER_KEY
 
 AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ("", "audience", "stage", "speaker")

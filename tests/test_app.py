@@ -20,7 +20,7 @@ from model.imagefile import read_image
 from model.ink import IN_STROKE, draw_strokes, strokes_to_json
 from model.preprocess import from_array, to_emnist
 from model.spec import BROWSER_DIR, BRUSH_WIDTH, ROOT
-from tests.conftest import seven, strokes_of
+from tests.helpers import seven, strokes_of
 from training.drawn_digits import Pose
 from ui.common import answered
 from ui.draw import DrawPage

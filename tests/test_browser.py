@@ -20,12 +20,12 @@ from bench.pictures import held_out_digits
 from model import predict
 from model.ink import draw_strokes, pad_value, strokes_from_json
 from model.spec import CANVAS_SIZE, LIVE_READING_MS, LIVE_SLOW_MS
-from tests.conftest import (
+from tests.helpers import (
     FIGURES,
     FULL,
     TOP,
     draw,
-    inside,
+    on_screen,
     open_page,
     read_top,
     screenshot,
@@ -367,13 +367,13 @@ def test_visitor_uploads_a_28x28_dataset_file_and_it_is_read_as_it_is(page, tmp_
 def test_a_phone_draws_with_a_finger_and_the_page_stays_put(browser, app_url, requests_seen):
     page = open_page(browser, app_url, requests_seen, viewport={"width": 390, "height": 844},
                      has_touch=True, is_mobile=True, device_scale_factor=3)
-    assert inside(page.locator("#sketchpad canvas").bounding_box(), 390, 844)
+    assert on_screen(page.locator("#sketchpad canvas").bounding_box(), 390, 844)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     assert not page.get_by_role("link", name="Home").is_visible()  # no menu above the pad
     touch(page, place(STYLES[3][0], Pose(height=560, x=400, y=420)))
     assert read_top(page, "3") == "3"
     assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0]
-    assert inside(page.locator(TOP).bounding_box(), 390, 844)  # the answer, without scrolling
+    assert on_screen(page.locator(TOP).bounding_box(), 390, 844)  # the answer, without scrolling
     form = page.locator("#meant").bounding_box()  # the correction form comes after it
     assert form["y"] > page.locator("#chart").bounding_box()["y"]
     screenshot(page, "phone")
@@ -385,7 +385,7 @@ def test_a_projector_shows_pad_answer_and_chart_at_once(browser, app_url, reques
     draw(page, place(STYLES[5][0], Pose(height=560, x=400, y=420)))
     assert read_top(page, "5") == "5"
     for part in ("#sketchpad canvas", TOP, "#chart"):
-        assert inside(page.locator(part).bounding_box(), 1920, 1080), part
+        assert on_screen(page.locator(part).bounding_box(), 1920, 1080), part
     screenshot(page, "projector")
     page.context.close()
 

@@ -10,7 +10,7 @@ from model.errors import InputError
 from model.ink import draw_strokes, pad_value, strokes_from_json, strokes_to_json
 from model.preprocess import to_emnist
 from model.spec import BRUSH_WIDTH, CANVAS_SIZE
-from tests.conftest import strokes_of
+from tests.helpers import strokes_of
 from training.drawn_digits import STYLES, Pose
 
 

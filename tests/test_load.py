@@ -11,7 +11,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from bench.bad_uploads import digit_photo
-from tests.conftest import FULL
+from tests.helpers import FULL
 
 CLIENTS, CALLS = 16, 20 if FULL else 10  # 320 or 160 requests
 

@@ -14,7 +14,7 @@ from model.ink import strokes_to_json
 from model.preprocess import to_emnist
 from model.present import announcement, label
 from model.reading import BLANK, DigitReading, Drawing, read_drawings, read_number
-from tests.conftest import FIGURES, FULL
+from tests.helpers import FIGURES, FULL
 from training.drawn_digits import (
     NUMBER_KINDS,
     STYLES,

@@ -13,7 +13,7 @@ from model.photo import polygon_mask, read_photo, taken_by_camera
 from model.preprocess import ink_map, to_emnist
 from model.present import photo_preview
 from model.reading import BLANK, Drawing, read_each_as_digit, read_number
-from tests.conftest import FIGURES, FULL
+from tests.helpers import FIGURES, FULL
 from training.drawn_digits import STYLES, Pose, paper, render
 
 PER_KIND = 100 if FULL else 12

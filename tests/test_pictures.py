@@ -10,7 +10,7 @@ from gradio_client import Client, handle_file
 
 from bench.pictures import FROM_TEST, held_out_digits, write_drawn_set, write_test_set
 from model import predict
-from tests.conftest import FULL
+from tests.helpers import FULL
 
 EVERY = 1 if FULL else 5  # the variants' share of the 1,000 TEST digits CI reads
 

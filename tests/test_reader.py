@@ -32,8 +32,8 @@ from model.spec import (
     MODEL_DIR,
     SAMPLES_FILE,
 )
-from tests.conftest import FIGURES, FULL, READER, TOP, draw, open_page, strokes_of
 from tests.golden import FILE, PAD, pad_ink
+from tests.helpers import FIGURES, FULL, READER, TOP, draw, open_page, strokes_of
 from training.drawn_digits import STYLES, Pose, place, random_pose, written_numbers
 
 
@@ -81,7 +81,7 @@ def test_the_reader_uses_the_servers_settings(reader_page):
         "mostPieces": segment.MOST_PIECES, "perDigit": segment.PER_DIGIT,
         "widest": segment.WIDEST, "tooWide": segment.TOO_WIDE, "lowest": segment.LOWEST,
         "tooLow": segment.TOO_LOW, "apart": segment.APART, "overlap": segment.OVERLAP,
-        "perStrokeCut": segment.PER_STROKE_CUT, "oneDigit": segment.ONE_DIGIT,
+        "perPenCut": segment.PER_PEN_CUT, "oneDigit": segment.ONE_DIGIT,
         "hopeless": segment.HOPELESS,
         "slants": [pieces.SLANTS[0], pieces.SLANTS[-1], len(pieces.SLANTS)]}
 

@@ -9,7 +9,7 @@ import pytest
 from gradio_client import Client
 
 from bench.servers import free_port, start_app, start_nginx, start_redis, stop, wait_for
-from tests.conftest import seven
+from tests.helpers import seven
 
 VISITORS = 12
 KEY_LINE = re.compile(r"Speaker key: (\S+)")

@@ -15,11 +15,11 @@ from playwright.sync_api import expect
 
 from audience.room import ACTIONS
 from model.feedback import load_corrections
-from tests.conftest import (
+from tests.helpers import (
     SENDS_PER_ADDRESS,
     SPEAKER_KEY,
     TOP,
-    inside,
+    on_screen,
     open_page,
     read_top,
     screenshot,
@@ -139,7 +139,7 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
     late = open_page(browser, app_url + "audience", requests, **PHONE)  # joins during it
     shows_prompt(late, "✏️ Draw a 7")
     for phone in (early, late):
-        assert inside(phone.locator("#sketchpad canvas").bounding_box(), 390, 844)
+        assert on_screen(phone.locator("#sketchpad canvas").bounding_box(), 390, 844)
         touch(phone, place(STYLES[7][1], Pose(height=560, x=400, y=420)))
         assert read_top(phone, "7") == "7"
         phone.wait_for_function("() => document.querySelector('#prompt').textContent"

@@ -10,7 +10,7 @@ from model.classifier import Classifier
 from model.ink import strokes_to_json
 from model.reading import DigitReading, Drawing, read_drawings
 from model.spec import BRUSH_WIDTH
-from tests.conftest import FIGURES
+from tests.helpers import FIGURES
 from training.drawn_digits import Pose
 from training.styles import flagged_one, random_hand, seven
 

@@ -23,7 +23,7 @@ from model.ink import strokes_to_json
 from model.reading import DigitReading
 from model.spec import BROWSER_DIR, KERAS_FILE, METADATA_FILE, MIN_LESSONS, MODEL_DIR
 from model.versions import ROLLED_BACK, SHIPPED, Served, Versions
-from tests.conftest import SPEAKER_KEY, strokes_of
+from tests.helpers import SPEAKER_KEY, strokes_of
 from training import train
 from training.drawn_digits import STYLES, random_pose
 from training.styles import style_set
