@@ -121,55 +121,78 @@ def send(page) -> None:
     page.wait_for_function("() => document.querySelector('#sent')?.textContent.includes('Sent')")
 
 
-def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, client):
+@pytest.fixture(scope="module")
+def round_of_two(browser, app_url, client):
+    """A round asking for a 7, run from the speaker's phone: one phone joined before it and one
+    during it, each draws a 7 with a finger, reads it, and sends it -> the pages and how long
+    the stage took to show the last drawing."""
     client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
     client.predict(SPEAKER_KEY, "clear", "random", api_name="/control")
     requests = []
     stage = open_stage(browser, app_url)
     early = open_page(browser, app_url + "audience", requests, **PHONE)  # joins before the round
     shows_prompt(early, "✏️ Draw any digit")
-
     speaker = open_speaker(browser, app_url)  # on the speaker's phone
     speaker.locator("#round-digit input").click()
     speaker.get_by_role("option", name="7", exact=True).click()
     speaker.click("#speaker-start")
     stage.wait_for_function("() => document.querySelector('#wall')?.textContent"
                             ".includes('everyone draws a 7')")
-
     late = open_page(browser, app_url + "audience", requests, **PHONE)  # joins during it
     shows_prompt(late, "✏️ Draw a 7")
-    for phone in (early, late):
-        assert on_screen(phone.locator("#sketchpad canvas").bounding_box(), 390, 844)
+    drawn = {}
+    for name, phone in (("early", early), ("late", late)):
+        drawn[name] = {"on screen": on_screen(phone.locator("#sketchpad canvas").bounding_box(),
+                                              390, 844)}
         touch(phone, place(STYLES[7][1], Pose(height=560, x=400, y=420)))
-        assert read_top(phone, "7") == "7"
+        drawn[name]["read"] = read_top(phone, "7")
         phone.wait_for_function("() => document.querySelector('#prompt').textContent"
                                 ".includes('Draw a 7')")  # the early phone's, at its stroke
-        assert phone.evaluate("[window.scrollX, window.scrollY]") == [0, 0]
+        drawn[name]["scrolled"] = phone.evaluate("[window.scrollX, window.scrollY]")
         sent_at = time.monotonic()
         send(phone)
         phone.wait_for_function(f"() => !document.querySelector('{TOP}')")  # the pad emptied
-        assert phone.evaluate(BLANK_CANVAS)
+        drawn[name]["emptied"] = phone.evaluate(BLANK_CANVAS)
     stage.wait_for_function("() => document.querySelectorAll('#wall .wall figure').length === 2",
                             timeout=10_000)
-    seen_after = time.monotonic() - sent_at
-    for phone in (early, late):  # the phones keep no run history, and offer none
-        assert phone.evaluate("() => Object.keys(localStorage).filter(k => k.includes('run'))"
-                              ) == []
-        assert "Runs" not in phone.locator("footer").inner_text()
+    print(f"stage showed the last drawing {time.monotonic() - sent_at:.2f} s after it was sent")
+    yield {"stage": stage, "phones": (early, late), "speaker": speaker, "drawn": drawn}
+    for page in (stage, early, late, speaker):
+        page.context.close()
+    client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
+
+
+def test_two_phones_draw_in_a_round_and_the_stage_shows_it(round_of_two):
+    for drawn in round_of_two["drawn"].values():  # each phone: the pad on screen, unscrolled,
+        assert drawn == {"on screen": True, "read": "7", "scrolled": [0, 0], "emptied": True}
+    stage = round_of_two["stage"]  # and both drawings on the stage, read right
     shown = stage.locator("#wall").inner_text()
     assert re.search(r"100% right \(2 of 2\)", shown), shown
     assert stage.locator("#wall .wall figure.right").count() == 2
+    screenshot(stage, "stage")
+    screenshot(round_of_two["phones"][1], "audience-phone")
+
+
+def test_the_stage_shows_thumbnails_and_the_invitation_and_nothing_to_press(round_of_two,
+                                                                           app_url):
+    stage = round_of_two["stage"]
     sizes = stage.evaluate("[...document.querySelectorAll('#wall .wall img')]"
                            ".map(i => [i.naturalWidth, i.naturalHeight])")
     assert sizes == [[28, 28], [28, 28]]  # only thumbnails reach the wall
     assert stage.locator("#invite svg.segno").count() == 1  # the QR code
     assert f"{app_url.split('//')[1]}audience" in stage.locator("#invite").inner_text()
     assert stage.locator("input, textarea, select, #invite button, #wall button").count() == 0
-    screenshot(stage, "stage")
-    screenshot(late, "audience-phone")
-    print(f"stage showed the last drawing {seen_after:.2f} s after it was sent")
 
-    # a tap on a drawing on the speaker's wall takes it off the stage
+
+def test_the_phones_keep_no_run_history(round_of_two):
+    for phone in round_of_two["phones"]:
+        assert phone.evaluate("() => Object.keys(localStorage).filter(k => k.includes('run'))"
+                              ) == []
+        assert "Runs" not in phone.locator("footer").inner_text()
+
+
+def test_a_tap_on_the_speakers_wall_takes_a_drawing_off_the_stage(round_of_two):
+    stage, speaker = round_of_two["stage"], round_of_two["speaker"]
     speaker.wait_for_function("() => document.querySelectorAll('#speaker-wall figure').length"
                               " === 2")
     speaker.locator("#speaker-wall figure").first.click()
@@ -178,18 +201,19 @@ def test_two_phones_draw_in_a_round_and_the_stage_shows_it(browser, app_url, cli
     expect(speaker.locator("#speaker-said")).to_contain_text("removed from the wall",
                                                              timeout=30_000)
     assert "100% right (1 of 1)" in stage.locator("#wall").inner_text()
-    # Teach and Roll back answer on the page: too few drawings, nothing taught yet
+
+
+def test_teach_and_roll_back_answer_on_the_speakers_page(round_of_two):
+    speaker = round_of_two["speaker"]  # too few drawings, and nothing taught yet
+    on_wall = round_of_two["stage"].locator("#wall .wall figure").count()
     speaker.click("#speaker-teach")
     speaker.wait_for_function("() => document.querySelector('#speaker-said').textContent"
                               ".includes('at least 20 drawings')")
-    assert "the last round gave 1" in speaker.locator("#speaker-said").inner_text()
+    assert f"the last round gave {on_wall}" in speaker.locator("#speaker-said").inner_text()
     speaker.click("#speaker-rollback")
     speaker.wait_for_function("() => document.querySelector('#speaker-said').textContent"
                               ".includes('no earlier version')")
     screenshot(speaker, "speaker-phone")
-    for page in (stage, early, late, speaker):
-        page.context.close()
-    client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
 
 
 def open_speaker(browser, app_url):
