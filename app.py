@@ -30,7 +30,7 @@ from audience.teaching import Teacher, first_version
 from model.config import from_env, setting
 from model.errors import ModelError
 from model.feedback import FEEDBACK_DIR
-from model.spec import BROWSER_DIR, MODEL_DIR, TEACH_EPOCHS, TEACH_REHEARSE
+from model.spec import BROWSER_DIR, MODEL_DIR, TEACH_EPOCHS, TEACH_NICE, TEACH_REHEARSE
 from model.versions import SHIPPED, TAUGHT_DIR, Served, Versions
 from ui.api import Api
 from ui.audience import AudiencePage
@@ -69,6 +69,8 @@ class Settings:
     teach_rehearse: int = setting("DIGITPAD_TEACH_REHEARSE", "TRAIN images a teaching rehearses "
                                   "beside the room's drawings, so the network does not forget",
                                   TEACH_REHEARSE)
+    teach_nice: int = setting("DIGITPAD_TEACH_NICE", "how much lower the teaching process's CPU "
+                              "priority is than the app's, so readings come first", TEACH_NICE)
 
 
 SETTINGS = from_env(Settings)
@@ -81,8 +83,8 @@ try:  # load once, at start-up; an unreachable Redis is named before the model l
     versions = Versions(SETTINGS.taught_dir, SETTINGS.model_dir)
     served = Served(versions, first_version(store, versions, SETTINGS.serve) if store
                     else SHIPPED)
-    teacher = Teacher(store, served, SETTINGS.teach_epochs, SETTINGS.teach_rehearse) \
-        if store else None
+    teacher = Teacher(store, served, SETTINGS.teach_epochs, SETTINGS.teach_rehearse,
+                      SETTINGS.teach_nice) if store else None
     room = Room(store, SETTINGS.speaker_key, SETTINGS.feedback_dir, SETTINGS.sends_per_address,
                 teacher) if store else None
 except (ModelError, FileNotFoundError, StoreError) as error:

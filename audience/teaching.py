@@ -25,12 +25,11 @@ import numpy as np
 from PIL import Image
 
 from model.errors import ModelError
-from model.spec import ROOT, TEACH_EPOCHS, TEACH_REHEARSE
+from model.spec import ROOT, TEACH_EPOCHS, TEACH_NICE, TEACH_REHEARSE
 from model.versions import SHIPPED, Served
 
 TEACH_SECONDS = 900  # a teaching still running after this is stopped, and its claim lapses
 FOLLOW_SECONDS = 1.0  # how often each replica checks which version the room serves
-NICE = 5  # the teaching process's lower CPU priority: readings come first
 log = logging.getLogger("digitpad")
 
 
@@ -61,9 +60,9 @@ class Teacher:
     """Runs teachings for this replica, and keeps its served model the one the room names."""
 
     def __init__(self, store, served: Served, epochs: int = TEACH_EPOCHS,
-                 rehearse: int = TEACH_REHEARSE):
+                 rehearse: int = TEACH_REHEARSE, nice: int = TEACH_NICE):
         self.store, self.served, self.versions = store, served, served.versions
-        self.options = ["--epochs", str(epochs), "--rehearse", str(rehearse), "--nice", str(NICE)]
+        self.options = ["--epochs", str(epochs), "--rehearse", str(rehearse), "--nice", str(nice)]
         self.unusable = set()  # versions this replica failed to load: said once, not retried
         self.swapping = threading.Lock()  # one load at a time: follower, teaching, rollback
 

@@ -35,6 +35,7 @@ MIN_LESSONS = 20  # a room's drawings needed to teach: fewer cannot teach and me
 HELD_SHARE = 0.2  # of the drawings, held out to measure before and after
 TEACH_EPOCHS = 3  # a teaching's epochs over the drawings and the TRAIN images it rehearses
 TEACH_REHEARSE = 600  # TRAIN images rehearsed beside the drawings, lest the network forget
+TEACH_NICE = 5  # the teaching process's lower CPU priority: visitors' readings come first
 
 # ---------------------------------------------------------------------------- places
 ROOT = Path(__file__).resolve().parent.parent

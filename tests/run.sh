@@ -15,7 +15,8 @@ if [ -n "$missing" ]; then
 fi
 [ -f tests/node_modules/axe-core/axe.min.js ] || npm ci --prefix tests --no-audit --no-fund --silent
 ruff check --quiet .
-export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
-# Two workers, a module each at a time: the suite waits on servers and browsers for much of its
-# time, and the other core runs the next module meanwhile.
-python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 "$@"
+# One thread per TensorFlow op, as app.py's: three workers share two cores.
+export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1 TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
+# Three workers, a module each at a time, the slowest first (tests/conftest.py): the suite waits
+# on servers and browsers for much of its time, and the other workers use the cores meanwhile.
+python -m pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=15 "$@"

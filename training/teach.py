@@ -55,7 +55,8 @@ class Config:
     batch_size: int = flag(128, "images per training step")
     learning_rate: float = flag(LEARNING_RATE, "Adam's learning rate")
     seed: int = flag(2017, "the random seed for the held-out part, shuffling and augmentation")
-    nice: int = flag(0, "lower this process's CPU priority by this much (the app gives 5, so "
+    nice: int = flag(0, "lower this process's CPU priority by this much (the app gives "
+                     "DIGITPAD_TEACH_NICE, 5 unless set, so "
                      "that readings stay fast while it learns)")
 
 
