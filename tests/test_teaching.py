@@ -37,7 +37,9 @@ KEY = SPEAKER_KEY
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory) -> Path:
     """A model folder as `training.train` exports one, of one network trained briefly: what is
-    tested is teaching's steps, which five networks would take five times as long to trace."""
+    tested in one process is teaching's steps, which five networks take longer to trace. (The
+    replicas teach the shipped model: a weak one's gate refuses or keeps by the drawings' order,
+    which their concurrent visitors make differ from run to run.)"""
     out = tmp_path_factory.mktemp("shipped") / "model"
     assert train.main(["--limit", "1000", "--epochs", "2", "--members", "1", "--batch-size",
                        "32", "--out", str(out)]) == 0
@@ -225,13 +227,12 @@ def test_one_process_teaches_swaps_without_a_failed_reading_and_rolls_back(tmp_p
 
 # ---------------------------------------------------------------------------- two replicas
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, small_model):
+def cluster(tmp_path_factory):
     folder = tmp_path_factory.mktemp("teaching")
     redis_port, front, replicas = free_port(), free_port(), [free_port(), free_port()]
     processes = [start_redis(redis_port)]
     settings = {"DIGITPAD_STAGE": "1", "DIGITPAD_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                 "DIGITPAD_TAUGHT_DIR": str(folder / "taught"),  # the folder the replicas share
-                "DIGITPAD_MODEL_DIR": str(small_model),
                 "DIGITPAD_TEACH_EPOCHS": "1", "DIGITPAD_TEACH_REHEARSE": "200",
                 "DIGITPAD_TEACH_NICE": "0",
                 "DIGITPAD_SENDS_PER_ADDRESS": "1000"}  # the visitors share one address
@@ -274,9 +275,12 @@ def test_two_replicas_serve_the_taught_version_within_seconds_and_roll_back(clus
     said = speaker.predict(KEY, "teach", "round", api_name="/control")
     assert said == f"Teaching v1 on {MIN_LESSONS + 4} drawings: the stage shows its progress."
     readers = [Client(url, verbose=False) for url in cluster["replicas"] + [cluster["url"]]]
-    failures, swapped_at = [], {}
+    failures, swapped_at, wall = [], {}, ""
     deadline = time.time() + 240
     while len(swapped_at) < 2 and time.time() < deadline:  # reading all along, on every replica
+        wall = readers[2].predict(api_name="/wall")
+        if "Nothing learnt" in wall or "Teaching failed" in wall:
+            break  # it ended without a new version: nothing to wait for
         for reader in readers:
             try:
                 assert reader.predict(probe, api_name="/read_ink")["label"] is not None
@@ -285,9 +289,8 @@ def test_two_replicas_serve_the_taught_version_within_seconds_and_roll_back(clus
         for k, replica in enumerate(replicas):
             if k not in swapped_at and replica.predict(api_name="/model")["version"] == "v1":
                 swapped_at[k] = time.time()
-        time.sleep(0.5)  # visitors reading, not a loop that starves the teaching
-    assert not failures and len(swapped_at) == 2, (failures, swapped_at,
-                                                   readers[2].predict(api_name="/wall"))
+        time.sleep(1)  # visitors reading, not a loop that starves the teaching
+    assert not failures and len(swapped_at) == 2, (failures, swapped_at, wall)
     # the replica that taught swaps as the teaching ends, the other within seconds of it
     assert max(swapped_at.values()) - min(swapped_at.values()) < 5
     assert "Learnt from 19 of your drawings" in readers[2].predict(api_name="/wall")
