@@ -206,7 +206,7 @@ watch('answered', () => {
   const now = performance.now();
   if (awaited !== null) {
     took = now - awaited;
-    element.dataset.took = Math.round(took);  // shown, so that a test can hold the pad to its rule
+    element.dataset.took = took;  // unrounded, so that a test holds the pad to its own rule
   }
   awaited = held ? now : null;
   held = false;

@@ -198,7 +198,7 @@ def test_where_the_reader_cannot_load_the_server_reads_while_the_pen_moves(
     took = page.evaluate("took")[:len(asked) + 1]  # before each reading asked, and after the last
     FIGURES["browser: a 2 s stroke, read by the server"] = (
         f"{len(asked)} readings asked for while drawn, {during} shown before the pen lifted; "
-        f"answers took {', '.join(map(str, took[1:]))} ms")
+        f"answers took {', '.join(str(round(t)) for t in took[1:])} ms")
     drawn_for = json.loads(asked[-1])[0][-1][2] if asked else 0  # ms, by the pad's own clock
     assert all(t <= LIVE_SLOW_MS for t in took[:len(asked)])  # each asked after a quick answer
     # It goes on asking while answers are quick; a machine busy elsewhere may slow one.
