@@ -36,6 +36,7 @@ from ui.api import Api
 from ui.audience import AudiencePage
 from ui.common import ASSETS
 from ui.draw import DrawPage
+from ui.phone import PhonePage
 from ui.speaker import SpeakerPage
 from ui.stage import StagePage
 
@@ -106,11 +107,14 @@ if SETTINGS.stage:
         StagePage(room, SETTINGS.public_url).render(stage_page)
     with demo.route("Speaker", "/speaker", show_in_navbar=False) as speaker_page:
         SpeakerPage(room).render(speaker_page)
+# The phone's page for a hall: its own HTML and routes beside Gradio's, none through the queue.
+ROUTES = PhonePage(served, room).routes() if SETTINGS.stage else []
 
 demo.queue(default_concurrency_limit=4, max_size=256)
 
 LAUNCH = dict(max_file_size="10mb", css=(ASSETS / "app.css").read_text(),  # tests use these too
               js=(ASSETS / "page.js").read_text(), enable_monitoring=False,
+              app_kwargs={"routes": ROUTES},
               theme=gr.themes.Soft(primary_hue="orange", secondary_hue="slate").set(
                   # WCAG AA contrast (4.5:1): Soft's orange 500 labels on orange 100 have 2.4:1
                   block_label_text_color="*primary_700", block_title_text_color="*primary_700",

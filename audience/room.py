@@ -31,6 +31,10 @@ class RoomError(ValueError):
     """A refused request; the message is for the visitor or the speaker."""
 
 
+class TooMany(RoomError):
+    """A request over a limit: the sender may try again later."""
+
+
 @dataclass(frozen=True)
 class Prompt:
     """What a visitor is asked to draw, and the token that answers it once."""
@@ -99,7 +103,7 @@ class Room:
         if address and not self.store.allow("send-address", address, self.sends_per_address,
                                             seconds=60):
             self.store.bump("refused")
-            raise RoomError(f"Too many drawings from your network: at most "
+            raise TooMany(f"Too many drawings from your network: at most "
                             f"{self.sends_per_address} a minute. Wait a little and send again.")
         if reading.blank:
             raise RoomError("Draw a digit first: the pad is empty.")
@@ -267,7 +271,8 @@ class Room:
 
     def _limit(self, kind: str, session: str, per_second: int) -> None:
         if not self.store.allow(kind, session, per_second):
-            raise RoomError(f"Too many requests: at most {per_second} a second. Slow down.")
+            raise TooMany(f"Too many requests: at most {per_second} a second. Slow down.")
 
 
-__all__ = ["ACTIONS", "VIEWS", "Prompt", "Room", "RoomError", "StoreError", "thumbnail"]
+__all__ = ["ACTIONS", "VIEWS", "Prompt", "Room", "RoomError", "StoreError", "TooMany",
+           "thumbnail"]

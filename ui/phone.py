@@ -1,0 +1,173 @@
+"""The phone's page for a hall: one plain HTML document (no Gradio front end) and two JSON
+routes beside Gradio's API, none of them through Gradio's queue.
+
+    GET  /phone          the page: the prompt, the pad, its reading, Send (assets/phone.*)
+    POST /phone/prompt   {session, token, wait} -> {session, prompt}: the phone's prompt,
+                         the same while it stands; with `wait`, held until the round changes
+    POST /phone/send     {session, token, ink} -> {sent, not_saved, prompt}: the drawing,
+                         read once here, on the stage; the next prompt
+
+The phone reads its own ink with the reader in the browser, loaded once the page shows; the
+server reads each drawing once, when it is sent. Prompts reach the phones by long polls that
+one store read per ROUND_POLL_SECONDS answers, however many phones wait.
+"""
+
+import asyncio
+import gzip
+import html
+import json
+import secrets
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from audience.room import Prompt, RoomError, StoreError, TooMany
+from model.errors import InputError
+from model.reading import Drawing, read_each_as_digit
+from model.spec import BRUSH_WIDTH, READER_SCRIPTS
+from ui.common import ASSETS, PAD, VENDOR, file_url, reader_url, refused
+
+ROUND_POLL_SECONDS = 0.25  # how often this process looks for a new round, for all its phones
+WAIT_SECONDS = 20  # a long poll answers within this even if nothing changed
+MAX_BODY = 64 * 1024  # bytes: a digit's ink is about 1 KB
+# each refusal's status: over a limit, refused, unreadable, the store unreachable
+REFUSED = ((TooMany, 429), (RoomError, 400), (InputError, 400), (StoreError, 503))
+
+
+class RoundWatch:
+    """The round now running, watched for the phones of this process: one read of the store
+    every ROUND_POLL_SECONDS, and a future each waiting phone awaits."""
+
+    def __init__(self, room):
+        self.room, self.task, self.changed = room, None, None
+
+    async def wait(self, seconds: float) -> None:
+        """Return when the round changes, or after `seconds`."""
+        if self.task is None:  # started in the server's event loop, by the first phone
+            self.changed = asyncio.get_running_loop().create_future()
+            self.task = asyncio.create_task(self._watch())
+        try:
+            await asyncio.wait_for(asyncio.shield(self.changed), seconds)
+        except TimeoutError:
+            pass
+
+    async def _watch(self) -> None:
+        seen = await self._round()
+        while True:
+            await asyncio.sleep(ROUND_POLL_SECONDS)
+            now = await self._round()
+            if now != seen:
+                seen, changed = now, self.changed
+                self.changed = asyncio.get_running_loop().create_future()
+                changed.set_result(now)
+
+    async def _round(self):
+        try:
+            running = await run_in_threadpool(self.room.store.get, "round")
+        except StoreError:
+            return None  # unreachable for now: the phones keep their prompts
+        return running and running["id"]
+
+
+def prompt_json(prompt: Prompt) -> dict:
+    """A Prompt -> what the phone shows and sends back: its token, round and digit."""
+    return {"token": prompt.token, "round": prompt.round, "digit": prompt.digit}
+
+
+class PhonePage:
+    """The routes, around the served model and the room."""
+
+    def __init__(self, served, room):
+        self.served, self.room, self.watch = served, room, RoundWatch(room)
+        page = (ASSETS / "phone.html").read_text().format(
+            css=(ASSETS / "inkpad.css").read_text() + (ASSETS / "phone.css").read_text(),
+            pad=PAD, settings=html.escape(json.dumps({
+                "brush": BRUSH_WIDTH, "vendor": file_url(ASSETS / VENDOR),
+                "scripts": " ".join(file_url(ASSETS / s) for s in READER_SCRIPTS)})),
+            inkpad=(ASSETS / "inkpad.js").read_text(), script=(ASSETS / "phone.js").read_text())
+        self.page = gzip.compress(page.encode(), 9, mtime=0)  # every phone gets the same bytes
+
+    def routes(self) -> list[Route]:
+        return [Route("/phone", self.show, methods=["GET"]),
+                Route("/phone/prompt", self.prompt, methods=["POST"]),
+                Route("/phone/send", self.send, methods=["POST"])]
+
+    async def show(self, request: Request) -> Response:
+        headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(self.page, media_type="text/html",
+                            headers={**headers, "Content-Encoding": "gzip"})
+        return Response(gzip.decompress(self.page), media_type="text/html", headers=headers)
+
+    async def prompt(self, request: Request) -> JSONResponse:
+        asked = await self._body(request)
+        if isinstance(asked, JSONResponse):
+            return asked
+        session = self._session(asked)
+        token = str(asked.get("token") or "")
+        try:
+            fresh = await run_in_threadpool(self.room.refresh, session, token)
+            if fresh is None and asked.get("wait"):
+                await self.watch.wait(WAIT_SECONDS)
+                fresh = await run_in_threadpool(self.room.refresh, session, token)
+        except (RoomError, StoreError) as error:
+            return self._refuse("a phone's prompt", error)
+        return JSONResponse({"session": session, "reader": self._reader(),
+                             "prompt": fresh and prompt_json(fresh)})  # None: it stands
+
+    async def send(self, request: Request) -> JSONResponse:
+        asked = await self._body(request)
+        if isinstance(asked, JSONResponse):
+            return asked
+        address = request.client.host if request.client else ""
+        try:
+            return JSONResponse(await run_in_threadpool(self._send, asked, address))
+        except (RoomError, StoreError, InputError) as error:
+            return self._refuse("a phone's drawing", error)
+
+    def _send(self, asked: dict, address: str) -> dict:
+        """Read the drawing once, put it on the stage, keep it if the room collects -> what
+        the phone shows, and its next prompt."""
+        session, token = self._session(asked), str(asked.get("token") or "")
+        drawing = Drawing.from_json(str(asked.get("ink", "")))  # the pad's value, as sent
+        reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
+        entry = self.room.send(session, token, reading, address)
+        not_saved = self.room.collect(entry, reading, drawing)
+        return {"session": session, "reader": self._reader(),
+                "sent": {"digit": entry["digit"], "confidence": entry["confidence"],
+                         "seq": entry["seq"]},
+                "not_saved": not_saved, "prompt": prompt_json(self.room.prompt(session))}
+
+    @staticmethod
+    def _session(asked: dict) -> str:
+        """The phone's session: the one it was given, or a new one. Sessions cost nothing, so
+        the room limits sends by network address too."""
+        session = asked.get("session")
+        return session if isinstance(session, str) and 8 <= len(session) <= 64 \
+            else secrets.token_urlsafe(12)
+
+    def _reader(self) -> str:
+        """The browser copy of the version served now: the phones follow what the room taught."""
+        return reader_url(self.served.now.classifier.folder)
+
+    @staticmethod
+    async def _body(request: Request):
+        """The request's JSON object, or the refusal to answer with."""
+        body = await request.body()
+        try:
+            if len(body) > MAX_BODY:
+                raise InputError(f"The request is too large ({len(body):,} bytes).")
+            asked = json.loads(body or b"{}")
+            if not isinstance(asked, dict):
+                raise InputError("The request is not a JSON object.")
+        except (ValueError, InputError) as error:
+            message = str(error) if isinstance(error, InputError) else "The request is not JSON."
+            return PhonePage._refuse("a phone's request", InputError(message))
+        return asked
+
+    @staticmethod
+    def _refuse(where: str, error: Exception) -> JSONResponse:
+        status = next(code for kind, code in REFUSED if isinstance(error, kind))
+        return JSONResponse({"error": refused(where, error)}, status_code=status)
