@@ -88,7 +88,9 @@ def start_nginx(folder: Path, port: int, replicas: list[int]) -> subprocess.Pope
     (folder / "nginx.conf").write_text(f"""
 pid {folder}/nginx.pid;
 error_log {folder}/error.log;
-events {{ worker_connections 4096; }}  # each visitor holds up to 4: to it and to its replica
+worker_rlimit_nofile 20000;
+events {{ worker_connections 8192; }}  # a browser holds up to 4 (each to nginx and on to its
+                                       # replica); a keynote's phone page 1: 2 each
 http {{
     log_format replica '$request_uri $upstream_addr $status';
     access_log {folder}/access.log replica;
