@@ -54,7 +54,7 @@ def thumbnail(image: np.ndarray) -> str:
 
 
 ACTIONS = ("start", "stop", "pause", "resume", "clear", "collect", "stop-collecting", "remove",
-           "show", "teach", "rollback")
+           "show", "teach", "rollback", "allow")
 VIEWS = ("wall", "result", "invite", "teach")  # drawings, a round's result, the QR, teaching
 
 
@@ -100,11 +100,11 @@ class Room:
         that arrives after its round ended still counts for that round, not the next. Sessions
         cost nothing, so sends are limited by the visitor's network `address` too."""
         self._limit("send", session, SENDS_PER_SECOND)
-        if address and not self.store.allow("send-address", address, self.sends_per_address,
-                                            seconds=60):
+        limit = self.store.get("sends_per_address") or self.sends_per_address  # as the speaker set
+        if address and not self.store.allow("send-address", address, limit, seconds=60):
             self.store.bump("refused")
-            raise TooMany(f"Too many drawings from your network: at most "
-                            f"{self.sends_per_address} a minute. Wait a little and send again.")
+            raise TooMany(f"Too many drawings from your network: at most {limit} a minute. "
+                          "Wait a little and send again.")
         if reading.blank:
             raise RoomError("Draw a digit first: the pad is empty.")
         held = self.store.peek(str(token)) if token else None  # another's token stays theirs
@@ -146,7 +146,8 @@ class Room:
     def control(self, key: str, action: str, value: str = "random") -> str:
         """A speaker's action (one of ACTIONS) -> what happened. A wrong key changes nothing.
         `value`: the digit a round asks for ("random": one each), the number of the drawing to
-        remove, the view to show (one of VIEWS), or what to teach ("round" or "all")."""
+        remove, the view to show (one of VIEWS), what to teach ("round" or "all"), or the
+        drawings a minute one network address may send (allow: a hall behind one Wi-Fi)."""
         self.unlock(key)
         if action not in ACTIONS:
             raise RoomError(f"Unknown action {action!r}: one of {', '.join(ACTIONS)}.")
@@ -242,6 +243,13 @@ class Room:
             raise RoomError(f"Could not roll back ({error}): nothing was changed.") from None
         finally:
             self.store.release("teaching")
+
+    def _allow(self, value: str) -> str:
+        if not str(value).isdigit() or int(value) < 1:
+            raise RoomError("Allow a whole number of drawings a minute from one network, 1 or "
+                            "more: nothing was changed.")
+        self.store.put("sends_per_address", int(value))
+        return f"Each network may now send {int(value)} drawings a minute."
 
     # ------------------------------------------------------------------------ the stage
     def snapshot(self) -> dict:

@@ -12,13 +12,14 @@ REFRESH_SECONDS = 0.5  # how often the stage page fetches its wall: never 2 s st
 
 
 def audience_url(public_url: str, headers: dict) -> str:
-    """The audience page's address: DIGITPAD_PUBLIC_URL if set, else the host the stage was
-    opened on (as a proxy forwards it)."""
+    """The address the QR code sends phones to, the light phone page (ui/phone.py): on
+    DIGITPAD_PUBLIC_URL if set, else on the host the stage was opened on (as a proxy forwards
+    it)."""
     if not public_url:
         scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
         host = headers.get("x-forwarded-host") or headers.get("host", "localhost")
         public_url = f"{scheme}://{host.split(',')[0].strip()}"
-    return public_url.rstrip("/") + "/audience"
+    return public_url.rstrip("/") + "/phone"
 
 
 def invite(url: str) -> str:

@@ -26,9 +26,9 @@ from bench.servers import CHROMIUM, CHROMIUM_ARGS, free_port, serve_folder
 # workers (`pytest -n 3 --dist loadfile`, as tests/run.sh runs it) take a module at a time, and
 # a slow one taken last would run on alone.
 SLOWEST_FIRST = ("test_training", "test_teaching", "test_browser", "test_stage", "test_numbers",
-                 "test_photos", "test_replicas", "test_pictures", "test_reader", "test_model",
-                 "test_accessibility", "test_offline", "test_app", "test_audience", "test_load",
-                 "test_predict_cli", "test_inside")
+                 "test_photos", "test_replicas", "test_phone", "test_pictures", "test_reader",
+                 "test_model", "test_accessibility", "test_offline", "test_app", "test_audience",
+                 "test_load", "test_predict_cli", "test_inside")
 
 
 def pytest_collection_modifyitems(items):

@@ -303,13 +303,13 @@ def test_the_app_names_an_unreachable_redis_at_start_up():
 
 def test_the_qr_code_points_at_the_public_url_or_the_host_the_stage_was_opened_on():
     assert audience_url("https://digits.example.org/", {"host": "10.0.0.5:7860"}) == \
-        "https://digits.example.org/audience"
-    assert audience_url("", {"host": "10.0.0.5:7860"}) == "http://10.0.0.5:7860/audience"
+        "https://digits.example.org/phone"
+    assert audience_url("", {"host": "10.0.0.5:7860"}) == "http://10.0.0.5:7860/phone"
     behind_nginx = {"host": "127.0.0.1:7861", "x-forwarded-host": "talk.example.org",
                     "x-forwarded-proto": "https"}
-    assert audience_url("", behind_nginx) == "https://talk.example.org/audience"
-    shown = invite("https://talk.example.org/audience")
-    assert "<svg" in shown and "talk.example.org<wbr>/audience" in shown
+    assert audience_url("", behind_nginx) == "https://talk.example.org/phone"
+    shown = invite("https://talk.example.org/phone")
+    assert "<svg" in shown and "talk.example.org<wbr>/phone" in shown
     assert invite("https://a.example/audience") != invite("https://b.example/audience")
 
 

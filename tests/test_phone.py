@@ -11,7 +11,7 @@ from gradio_client import Client
 from playwright.sync_api import expect
 
 import ui.phone
-from tests.helpers import FIGURES, SPEAKER_KEY, seven, touch
+from tests.helpers import FIGURES, SENDS_PER_ADDRESS, SPEAKER_KEY, seven, touch
 from training.drawn_digits import STYLES, Pose, place
 
 PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
@@ -67,6 +67,28 @@ def test_bad_input_from_a_phone_is_refused_in_plain_words(app_url, body, status,
                         headers={"X-Forwarded-For": "203.0.113.32"})
     assert answer.status_code == status and message in answer.json()["error"]
     assert "Traceback" not in answer.text
+
+
+def test_the_speaker_raises_the_limit_for_a_hall_behind_one_network(app_url, client):
+    address = "203.0.113.34"
+
+    def phone_sends() -> httpx.Response:  # a phone of its own: a fresh session
+        first = post(app_url, "prompt", address).json()
+        return post(app_url, "send", address, session=first["session"],
+                    token=first["prompt"]["token"], ink=seven())
+
+    try:
+        assert "may now send 2" in client.predict(SPEAKER_KEY, "allow", "2", api_name="/control")
+        sent = [phone_sends() for _ in range(5)]  # a new minute may begin once among them
+        assert [s.status_code for s in sent[:2]] == [200, 200]
+        refused = [s for s in sent if s.status_code == 429]
+        assert refused and "at most 2 a minute" in refused[0].json()["error"]
+        client.predict(SPEAKER_KEY, "allow", "50", api_name="/control")
+        assert phone_sends().status_code == 200
+    finally:
+        client.predict(SPEAKER_KEY, "allow", str(SENDS_PER_ADDRESS), api_name="/control")
+    with pytest.raises(Exception, match="whole number"):
+        client.predict(SPEAKER_KEY, "allow", "lots", api_name="/control")
 
 
 def test_a_waiting_phone_hears_of_a_round_as_it_starts(app_url, client, monkeypatch):

@@ -26,7 +26,8 @@ class SpeakerPage:
         """The speaker's actions (`audience.room.ACTIONS`) for scripts: start (value: a digit
         or "random"), stop, pause, resume, clear, collect, stop-collecting, remove (value: a
         drawing's number), show (value: one of wall, result, invite, teach), teach (value:
-        "all" for every round since the last teaching, else the last round), rollback."""
+        "all" for every round since the last teaching, else the last round), rollback, allow
+        (value: drawings a minute one network address may send)."""
         return self.room.control(key, action, value)
 
     def unlock(self, key: str):
@@ -89,6 +90,11 @@ class SpeakerPage:
                                        elem_id="teach-on")
                 teach = gr.Button("Teach", variant="primary", elem_id="speaker-teach")
                 rollback = gr.Button("Roll back", elem_id="speaker-rollback")
+            with gr.Row(equal_height=True):
+                allowed = gr.Number(self.room.sends_per_address, precision=0, minimum=1,
+                                    label="Drawings a minute from one network (a hall behind "
+                                    "one Wi-Fi: raise it)", elem_id="allow-sends")
+                allow = gr.Button("Allow", elem_id="speaker-allow")
             gr.Markdown("Tap a drawing to take it off the wall (and out of what is taught).")
             wall = gr.HTML(elem_id="speaker-wall",
                            js_on_load=(ASSETS / "speakerwall.js").read_text())
@@ -102,6 +108,8 @@ class SpeakerPage:
         teach.click(lambda k, on: (self.act(k, "teach", on), self.view()), [key, teach_on],
                     [said, view], api_visibility="private")
         rollback.click(lambda k: self.act(k, "rollback"), key, said, api_visibility="private")
+        allow.click(lambda k, n: self.act(k, "allow", str(int(n or 0))), [key, allowed], said,
+                    api_visibility="private")
         wall.pick(self.remove, key, said, api_visibility="private")
         gr.api(self.control, api_name="control")
         page.load(self.wall_html, None, wall, api_visibility="private")
