@@ -37,7 +37,14 @@ def test_a_phone_answers_its_prompt_once_and_the_stage_shows_the_servers_reading
     first = post(app_url, "prompt", "203.0.113.30").json()
     session, prompt = first["session"], first["prompt"]
     assert prompt["digit"] is None and prompt["round"] is None and len(prompt["token"]) >= 20
-    assert first["reader"].endswith("/browser")  # the browser copy of the version served
+    assert first["reader"] == "phone/reader/model/shipped"  # the version served, for the reader
+    for name, size in [("model/shipped/weights.bin", 200_000), ("reader/reader.js", 1_000),
+                       ("vendor/tfjs/tfjs-backend-wasm-simd.wasm", 100_000)]:
+        packed = httpx.get(f"{app_url}phone/reader/{name}", timeout=60)  # gzipped, unpacked here
+        assert packed.status_code == 200 and packed.headers["content-encoding"] == "gzip"
+        assert len(packed.content) > size
+    for name in ("../../app.py", "model/v1/../../metadata.json", "model/shipped/metadata.json"):
+        assert httpx.get(f"{app_url}phone/reader/{name}", timeout=60).status_code == 404
     again = post(app_url, "prompt", "203.0.113.30", session=session, token=prompt["token"])
     assert again.json()["prompt"] is None  # the prompt stands: the phone keeps it
 

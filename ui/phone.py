@@ -2,6 +2,8 @@
 routes beside Gradio's API, none of them through Gradio's queue.
 
     GET  /phone          the page: the prompt, the pad, its reading, Send (assets/phone.*)
+    GET  /phone/reader/  the reader in the browser and the served version's browser copy,
+                         each gzipped once and kept: most of what a phone loads
     POST /phone/prompt   {session, token, wait} -> {session, prompt}: the phone's prompt,
                          the same while it stands; with `wait`, held until the round changes
     POST /phone/send     {session, token, ink} -> {sent, not_saved, prompt}: the drawing,
@@ -17,6 +19,7 @@ import gzip
 import html
 import json
 import secrets
+from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,8 +29,9 @@ from starlette.routing import Route
 from audience.room import Prompt, RoomError, StoreError, TooMany
 from model.errors import InputError
 from model.reading import Drawing, read_each_as_digit
-from model.spec import BRUSH_WIDTH, READER_SCRIPTS
-from ui.common import ASSETS, PAD, VENDOR, file_url, reader_url, refused
+from model.spec import BROWSER_DIR, BRUSH_WIDTH, READER_SCRIPTS
+from model.versions import NAME, SHIPPED
+from ui.common import ASSETS, PAD, VENDOR, refused
 
 ROUND_POLL_SECONDS = 0.25  # how often this process looks for a new round, for all its phones
 WAIT_SECONDS = 20  # a long poll answers within this even if nothing changed
@@ -76,6 +80,43 @@ def prompt_json(prompt: Prompt) -> dict:
     return {"token": prompt.token, "round": prompt.round, "digit": prompt.digit}
 
 
+class Packed:
+    """Files served gzipped where the phone accepts it, each compressed once and kept: the
+    reader's scripts, TensorFlow.js's WebAssembly, and the versions' browser copies (a
+    version's files never change once it is written)."""
+
+    TYPES = {".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json"}
+
+    def __init__(self, served):
+        self.served, self.kept = served, {}
+        self.assets = {f"{script}": ASSETS / script for script in READER_SCRIPTS} | {
+            f"{VENDOR}/{wasm.name}": wasm for wasm in (ASSETS / VENDOR).glob("*.wasm")}
+
+    def path(self, name: str) -> Path | None:
+        """A name under /phone/reader/ -> its file, or None: only these are served."""
+        if name in self.assets:
+            return self.assets[name]
+        version, _, file = name.removeprefix("model/").partition("/")
+        if not name.startswith("model/") or file not in ("network.json", "weights.bin") \
+                or not (version == SHIPPED or NAME.fullmatch(version)):
+            return None
+        path = self.served.versions.path(version) / BROWSER_DIR / file
+        return path if path.is_file() else None
+
+    async def respond(self, request: Request) -> Response:
+        path = self.path(request.path_params["name"])
+        if path is None:
+            return JSONResponse({"error": "No such file."}, status_code=404)
+        if path not in self.kept:
+            self.kept[path] = await run_in_threadpool(gzip.compress, path.read_bytes(), 9)
+        headers = {"Cache-Control": "max-age=86400", "Vary": "Accept-Encoding"}
+        media = self.TYPES.get(path.suffix, "application/octet-stream")
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(self.kept[path], media_type=media,
+                            headers={**headers, "Content-Encoding": "gzip"})
+        return Response(path.read_bytes(), media_type=media, headers=headers)
+
+
 class PhonePage:
     """The routes, around the served model and the room."""
 
@@ -84,13 +125,14 @@ class PhonePage:
         page = (ASSETS / "phone.html").read_text().format(
             css=(ASSETS / "inkpad.css").read_text() + (ASSETS / "phone.css").read_text(),
             pad=PAD, settings=html.escape(json.dumps({
-                "brush": BRUSH_WIDTH, "vendor": file_url(ASSETS / VENDOR),
-                "scripts": " ".join(file_url(ASSETS / s) for s in READER_SCRIPTS)})),
+                "brush": BRUSH_WIDTH, "vendor": f"phone/reader/{VENDOR}",
+                "scripts": " ".join(f"phone/reader/{s}" for s in READER_SCRIPTS)})),
             inkpad=(ASSETS / "inkpad.js").read_text(), script=(ASSETS / "phone.js").read_text())
         self.page = gzip.compress(page.encode(), 9, mtime=0)  # every phone gets the same bytes
 
     def routes(self) -> list[Route]:
         return [Route("/phone", self.show, methods=["GET"]),
+                Route("/phone/reader/{name:path}", Packed(self.served).respond, methods=["GET"]),
                 Route("/phone/prompt", self.prompt, methods=["POST"]),
                 Route("/phone/send", self.send, methods=["POST"])]
 
@@ -150,7 +192,9 @@ class PhonePage:
 
     def _reader(self) -> str:
         """The browser copy of the version served now: the phones follow what the room taught."""
-        return reader_url(self.served.now.classifier.folder)
+        now = self.served.now
+        return f"phone/reader/model/{now.version}" \
+            if (now.classifier.folder / BROWSER_DIR).is_dir() else ""
 
     @staticmethod
     async def _body(request: Request):
