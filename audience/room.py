@@ -55,7 +55,8 @@ def thumbnail(image: np.ndarray) -> str:
 
 ACTIONS = ("start", "stop", "pause", "resume", "clear", "collect", "stop-collecting", "remove",
            "show", "teach", "rollback", "allow")
-VIEWS = ("wall", "result", "invite", "teach")  # drawings, a round's result, the QR, teaching
+VIEWS = ("wall", "result", "invite", "teach", "hall")  # drawings, a round's result, the QR,
+# teaching, and a hall's round at a glance
 
 
 class Room:

@@ -31,12 +31,18 @@ def invite(url: str) -> str:
             f'<wbr>{html.escape(short.path)}</b></h1></div>')  # breaks at "/"; the one h1
 
 
+def verdict(entry: dict) -> str:
+    """A drawing on the wall -> "right" or "wrong" if a digit was asked for, else ""."""
+    if entry.get("asked") is None:
+        return ""
+    return "right" if entry["digit"] == entry["asked"] else "wrong"
+
+
 def thumb(entry: dict) -> str:
     """One drawing as the wall shows it: its 28x28 form, the reading and the confidence."""
-    verdict = "" if entry.get("asked") is None else (
-        " right" if entry["digit"] == entry["asked"] else " wrong")
     asked = "" if entry.get("asked") is None else f'<i>asked {entry["asked"]}</i>'
-    return (f'<figure class="drawing{verdict}" data-seq="{entry["seq"]}">'
+    return (f'<figure class="{" ".join(filter(None, ("drawing", verdict(entry))))}" '
+            f'data-seq="{entry["seq"]}">'
             f'<img src="data:image/png;base64,{entry["thumb"]}" width="28" height="28" alt="">'
             f'<figcaption><b>{entry["digit"]}</b> {entry["confidence"]:.0%}{asked}</figcaption>'
             "</figure>")
@@ -67,6 +73,8 @@ def stage(snapshot: dict) -> str:
     parts = [f'<div class="figures">{" · ".join(figures)}</div>']
     if view == "result" and shown:
         parts.append(result(shown, matrix, snapshot["misses"], running=bool(snapshot["round"])))
+    elif view == "hall":
+        parts.append(hall(snapshot))
     elif snapshot["round"]:
         parts.append(tally(shown, matrix, running=True))
     if view == "teach":
@@ -76,6 +84,29 @@ def stage(snapshot: dict) -> str:
         parts.append(f'<div class="wall">'
                      f'{drawings or "<p>The wall is empty: draw on your phone.</p>"}</div>')
     return f'<div class="stage view-{view}">{"".join(parts)}</div>'
+
+
+def hall(snapshot: dict) -> str:
+    """The view for a hall, where a thousand drawings fit no wall: the round's share read right
+    and its count, large; a mosaic of the latest drawings, outlined right or wrong; and the
+    confusion matrix and the most surprising misses beside them."""
+    shown, matrix = snapshot["shown"], snapshot["matrix"]
+    total, right = int(matrix.sum()), int(np.trace(matrix))
+    asked = ("" if not shown else "a random digit each" if shown["digit"] is None
+             else f'everyone draws a {shown["digit"]}')
+    share = (f'<b class="share">{right / total:.0%}</b> read right of <b>{total}</b>'
+             if total else "No drawings in this round yet")
+    tiles = "".join(
+        f'<img class="{verdict(d)}" '
+        f'src="data:image/png;base64,{d["thumb"]}" width="28" height="28" alt="">'
+        for d in snapshot["drawings"])
+    misses = "".join(thumb(m) for m in snapshot["misses"])
+    if misses:
+        misses = f'<div class="misses"><b>Most surprising misses</b>{misses}</div>'
+    asked = f"<small>{asked}</small>" if asked else ""
+    return (f'<div class="hall"><div class="score">{share}{asked}</div>'
+            f'<div class="mosaic" role="img" aria-label="The latest drawings">{tiles}</div>'
+            f'<div class="tallies">{confusion(matrix) if total else ""}{misses}</div></div>')
 
 
 def tally(shown: dict, matrix: np.ndarray, running: bool) -> str:

@@ -8,7 +8,7 @@ from model.spec import ROOT
 from tests.helpers import SPEAKER_KEY
 
 AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ("", "audience", "stage", "speaker")
+PAGES = ("", "audience", "phone", "stage", "speaker")
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
   .filter(v => ['critical', 'serious'].includes(v.impact))
   .map(v => ({rule: v.id, impact: v.impact, elements: v.nodes.map(n => {
@@ -19,16 +19,16 @@ RUN_AXE = """async () => (await axe.run(document, {resultTypes: ['violations']})
 
 
 # What each page shows once it has loaded (the phone's prompt and the stage's wall come from its
-# first events; the speaker's wall, hidden until unlocked, only has to have answered).
-LOADED = {"": "#sketchpad canvas", "audience": "#prompt h1", "stage": "#wall .stage",
-          "speaker": "#speaker-unlock"}
+# first events; the speaker's wall, hidden until unlocked, only has to have answered; /phone is
+# plain HTML, without Gradio's front end).
+LOADED = {"": "#sketchpad canvas", "audience": "#prompt h1", "phone": "#sketchpad canvas",
+          "stage": "#wall .stage", "speaker": "#speaker-unlock"}
 SETTLED = "() => !document.querySelector('.progress-text, .eta-bar')"  # no event pending
 
 
 def open_page(browser, url: str, path: str = ""):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(url + path)
-    page.wait_for_selector(".gradio-container", timeout=60_000)
     page.wait_for_selector(LOADED[path], state="attached", timeout=60_000)
     page.wait_for_function(SETTLED, timeout=60_000)
     return page

@@ -180,7 +180,7 @@ def test_the_stage_shows_thumbnails_and_the_invitation_and_nothing_to_press(roun
                            ".map(i => [i.naturalWidth, i.naturalHeight])")
     assert sizes == [[28, 28], [28, 28]]  # only thumbnails reach the wall
     assert stage.locator("#invite svg.segno").count() == 1  # the QR code
-    assert f"{app_url.split('//')[1]}audience" in stage.locator("#invite").inner_text()
+    assert f"{app_url.split('//')[1]}phone" in stage.locator("#invite").inner_text()
     assert stage.locator("input, textarea, select, #invite button, #wall button").count() == 0
 
 
@@ -276,7 +276,7 @@ LAYOUT = """() => {  // what the room must read: each block's box, and whether t
                         return !shelf || box(f)[3] <= box(shelf)[3]; };
   const blocks = [...document.querySelectorAll(
       '#invite svg, #invite b, .stage .figures, .stage .round, .stage .confusion, ' +
-      '.stage .teaching > *')]
+      '.stage .teaching > *, .stage .hall > .score, .stage .hall > .mosaic')]
     .concat([...document.querySelectorAll('.stage figure')].filter(inWall));
   return {boxes: blocks.map(box), scrolls: document.documentElement.scrollHeight > innerHeight
             || document.documentElement.scrollWidth > innerWidth,
@@ -329,6 +329,19 @@ def test_the_stage_fills_a_projector_and_nothing_overlaps(browser, app_url, clie
         assert len(layout["drawings"]) >= 12
         for side, text in layout["drawings"]:
             assert side >= 96 * height / 1080 and text >= 24 * height / 1080
+        stage.context.close()
+    client.predict(SPEAKER_KEY, "show", "hall", api_name="/control")  # a hall's view of it
+    for width, height in BEFORE_AND_AFTER:
+        stage = open_stage(browser, app_url, width, height)
+        stage.wait_for_function("() => document.querySelectorAll('#wall .mosaic img')"
+                                ".length >= 12 && document.querySelector('#wall .confusion')")
+        screenshot(stage, f"stage-{height}p-hall")
+        laid_out(stage, width, height)
+        share = stage.locator("#wall .hall .share")
+        assert re.fullmatch(r"\d+%", share.inner_text())
+        assert share.evaluate("s => parseFloat(getComputedStyle(s).fontSize)") >= 96 * height / 1080
+        tiles = stage.locator("#wall .mosaic img").evaluate_all("i => i.map(t => t.height)")
+        assert min(tiles) >= 64 * height / 1080
         stage.context.close()
     client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")  # the result goes up
     for width, height in BEFORE_AND_AFTER:  # after it: the result, its matrix and misses
