@@ -128,7 +128,7 @@ LAUNCH = dict(max_file_size="10mb", css=(ASSETS / "app.css").read_text(),  # tes
 
 if __name__ == "__main__":
     if SETTINGS.stage:
-        print(f"Audience mode: the stage is at /stage, the audience draws at /audience, the "
+        print(f"Audience mode: the stage is at /stage, the audience draws at /phone, the "
               f"speaker runs it at /speaker. Serving the model {served.now.version}. Speaker "
               f"key: {room.speaker_key}", flush=True)
         teacher.follow()  # serve what the room teaches, as the other replicas do

@@ -20,7 +20,7 @@ from model.feedback import save_correction
 from model.imagefile import png_base64
 from model.ink import strokes_to_json
 from model.reading import DigitReading, Drawing
-from model.spec import CLASSES, MIN_LESSONS, NUM_CLASSES
+from model.spec import CLASSES, MIN_LESSONS, NUM_CLASSES, TEACH_MOST
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
 SENDS_PER_ADDRESS = 120  # per network address and minute: phones behind one router share one
@@ -222,6 +222,10 @@ class Room:
                          else "the last round")
                 raise RoomError(f"Teaching needs at least {MIN_LESSONS} drawings of a digit "
                                 f"asked for; {which} gave {len(lessons)}. Run a round first.")
+            drawn = len(lessons)
+            if drawn > TEACH_MOST:  # a hall's round: a sample of it, the same one every time
+                keep = np.random.default_rng(0).choice(drawn, TEACH_MOST, replace=False)
+                lessons = [lessons[k] for k in sorted(keep)]
             version = self.teacher.start(lessons, rounds)
         except OSError as error:  # the taught folder: full, or not writable
             self.store.release("teaching")
@@ -230,7 +234,9 @@ class Room:
             self.store.release("teaching")  # the slot is held only by a teaching that runs
             raise
         self.store.put("view", "teach")
-        return f"Teaching {version} on {len(lessons)} drawings: the stage shows its progress."
+        sampled = f" of {drawn}" if drawn > len(lessons) else ""
+        return (f"Teaching {version} on {len(lessons)}{sampled} drawings: the stage shows its "
+                "progress.")
 
     def _rollback(self, _) -> str:
         """Serve the previous version again -> what happened."""

@@ -13,6 +13,7 @@ the phones' readings during the fine-tune (p50, p90), the share of the held-out 
 right before and after, and the teaching's own figures.
 """
 
+import re
 import sys
 import tempfile
 import threading
@@ -148,6 +149,9 @@ def teach_while_drawing(room: Room, config: Config) -> dict:
                     swapped[k] = time.perf_counter()
             state = watchers[0].predict(api_name="/wall")
             if "Nothing learnt" in state or "Teaching failed" in state:
+                print(f"teaching ended after {time.perf_counter() - clicked:.1f} s, no version "
+                      f"kept: {re.sub(r'<[^>]+>', ' ', state.split('teaching')[-1])[:300]}",
+                      flush=True)
                 break
             time.sleep(0.25)
         serving = max(swapped.values(), default=float("nan"))

@@ -29,6 +29,7 @@ from model.spec import (
     MIN_LESSONS,
     MODEL_DIR,
     SAMPLES_FILE,
+    TEACH_MOST,
 )
 from model.versions import ROLLED_BACK, SHIPPED, Served, Versions
 from tests.helpers import SPEAKER_KEY, strokes_of
@@ -146,11 +147,13 @@ def test_a_failed_teaching_leaves_the_model_serving_and_says_why(tmp_path):
     shipped = tmp_path / "shipped"  # a deployment that ships only the SavedModel
     shutil.copytree(MODEL_DIR, shipped, ignore=shutil.ignore_patterns(KERAS_FILE))
     room, served = room_with_teacher(tmp_path, shipped)
-    images, _ = style_set(MIN_LESSONS, seed=6)
+    images, _ = style_set(TEACH_MOST + 30, seed=6)  # a hall's round: taught from a sample
     play_round(room, served, 1, images)
-    assert "Teaching v1 on 20 drawings" in room.control(KEY, "teach")
+    assert f"Teaching v1 on {TEACH_MOST} of {TEACH_MOST + 30} drawings" in room.control(KEY,
+                                                                                      "teach")
     state = wait_until_ended(room)
     assert state["status"] == "failed" and KERAS_FILE in state["why"], state
+    assert state["drawings"] == TEACH_MOST
     assert served.now.version == SHIPPED and room.store.get("model") is None
     assert room.store.claim("teaching", 1)  # the slot is free again
     assert "Teaching failed" in teaching(state, None)
