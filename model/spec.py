@@ -36,7 +36,7 @@ HELD_SHARE = 0.2  # of the drawings, held out to measure before and after
 TEACH_EPOCHS = 3  # a teaching's epochs over the drawings and the TRAIN images it rehearses
 TEACH_REHEARSE = 600  # TRAIN images rehearsed beside the drawings, lest the network forget
 TEACH_NICE = 5  # the teaching process's lower CPU priority: visitors' readings come first
-TEACH_MOST = 400  # drawings a teaching learns from at most: a hall's round is sampled to this,
+TEACH_MOST = 200  # drawings a teaching learns from at most: a hall's round is sampled to this,
 # so that its teaching ends in about as long as a room's
 
 # ---------------------------------------------------------------------------- places
