@@ -1,5 +1,5 @@
-"""The phone's page for a hall: one plain HTML document (no Gradio front end) and two JSON
-routes beside Gradio's API, none of them through Gradio's queue.
+"""The phone's page for a hall: one plain HTML document (no Gradio front end), the reader's
+files and two JSON routes, beside Gradio's API and none of them through its queue.
 
     GET  /phone          the page: the prompt, the pad, its reading, Send (assets/phone.*)
     GET  /phone/reader/  the reader in the browser and the served version's browser copy,
@@ -47,31 +47,39 @@ class RoundWatch:
     def __init__(self, room):
         self.room, self.task, self.changed = room, None, None
 
-    async def wait(self, seconds: float) -> None:
-        """Return when the round changes, or after `seconds`."""
+    def next_change(self) -> asyncio.Future:
+        """The next change of round, to await: taken before the phone's prompt is checked, so
+        a change between the two is not missed."""
         if self.task is None:  # started in the server's event loop, by the first phone
             self.changed = asyncio.get_running_loop().create_future()
             self.task = asyncio.create_task(self._watch())
+        return self.changed
+
+    @staticmethod
+    async def wait(change: asyncio.Future, seconds: float) -> None:
+        """Return when `change` has come, or after `seconds`."""
         try:
-            await asyncio.wait_for(asyncio.shield(self.changed), seconds)
+            await asyncio.wait_for(asyncio.shield(change), seconds)
         except TimeoutError:
             pass
 
     async def _watch(self) -> None:
-        seen = await self._round()
+        seen = await self._round(None)
         while True:
             await asyncio.sleep(ROUND_POLL_SECONDS)
-            now = await self._round()
+            now = await self._round(seen)
             if now != seen:
                 seen, changed = now, self.changed
                 self.changed = asyncio.get_running_loop().create_future()
                 changed.set_result(now)
 
-    async def _round(self):
+    async def _round(self, seen: str | None) -> str | None:
+        """The running round's id (None: no round), or `seen` while the store is unreachable:
+        the phones keep their prompts meanwhile."""
         try:
             running = await run_in_threadpool(self.room.store.get, "round")
         except StoreError:
-            return None  # unreachable for now: the phones keep their prompts
+            return seen
         return running and running["id"]
 
 
@@ -149,10 +157,11 @@ class PhonePage:
             return asked
         session = self._session(asked)
         token = str(asked.get("token") or "")
+        change = self.watch.next_change() if asked.get("wait") else None
         try:
             fresh = await run_in_threadpool(self.room.refresh, session, token)
-            if fresh is None and asked.get("wait"):
-                await self.watch.wait(WAIT_SECONDS)
+            if fresh is None and change is not None:
+                await self.watch.wait(change, WAIT_SECONDS)
                 fresh = await run_in_threadpool(self.room.refresh, session, token)
         except (RoomError, StoreError) as error:
             return self._refuse("a phone's prompt", error)
