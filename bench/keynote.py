@@ -6,6 +6,9 @@ waits for the round by long polls, then draws the digit asked for (the ink the p
 send: a drawn style at a random pose) and sends it once, at a random moment within --burst
 seconds of the round's start. The speaker starts the round; one stage page polls the wall as
 often as its timer does. Everything runs from one network address, as a hall behind its Wi-Fi.
+With --allow, the speaker limits the drawings a minute from one address, as for a hall; with
+--flood, a script on the same address sends from fresh sessions all through the round (a
+line before the last says how many it got on the stage).
 
 The last line: phones=N sent=N on_stage=N lost=N send_p50_ms=N send_p90_ms=N stage_stale_s=N
 errors=N cpu_ms_per_send=N page_bytes=N (the server processes' CPU over the round, per send;
@@ -38,6 +41,10 @@ class Config:
     burst: float = flag(20, "seconds after the round's start within which every phone sends")
     replicas: int = flag(1, "1: one `python app.py`; 2: two processes behind nginx sharing "
                          "Redis", (1, 2))
+    allow: int = flag(0, "drawings a minute one address may send, as the speaker sets it "
+                      "before the round (0: no limit)")
+    flood: float = flag(0, "drawings a second a script tries to send during the round, each "
+                        "from a fresh session on the hall's own address (0: none)")
 
 
 class Connection:
@@ -89,13 +96,16 @@ def inks(rng: np.random.Generator) -> dict[int, list[str]]:
     return out
 
 
-async def hall(url: str, phones: int, burst: float, cpu) -> dict:
+async def hall(url: str, phones: int, config: Config, cpu) -> dict:
     """One round in a hall of `phones` -> its figures."""
     host, port = re.match(r"http://([^:/]+):(\d+)", url).groups()
     drawings, rng = inks(np.random.default_rng(0)), np.random.default_rng(1)
     speaker, stage = visitor_client(url), visitor_client(url)
     await asyncio.to_thread(speaker.predict, KEY, "stop", "random", api_name="/control")
-    figures = {"send": [], "errors": [], "page": [], "sent": 0, "walls": []}
+    await asyncio.to_thread(speaker.predict, KEY, "allow", str(config.allow or 10**9),
+                            api_name="/control")
+    figures = {"send": [], "errors": [], "page": [], "sent": 0, "walls": [],
+               "flood": {True: 0, False: 0}}
     loaded = asyncio.Semaphore(50)  # phones arrive over a few seconds, not in one instant
 
     async def phone(k: int) -> None:
@@ -112,7 +122,7 @@ async def hall(url: str, phones: int, burst: float, cpu) -> dict:
                     "POST", "/phone/prompt",
                     {"session": session, "token": prompt["token"], "wait": True})
                 prompt = json.loads(content)["prompt"] or prompt
-            await asyncio.sleep(rng.uniform(0, burst))  # draws, then sends
+            await asyncio.sleep(rng.uniform(0, config.burst))  # draws, then sends
             ink = drawings[prompt["digit"]][k % INKS_PER_DIGIT]
             start = time.perf_counter()
             status, content, _ = await connection.request(
@@ -126,6 +136,22 @@ async def hall(url: str, phones: int, burst: float, cpu) -> dict:
         finally:
             if connection.writer:
                 connection.writer.close()
+
+    async def flood(until: asyncio.Event) -> None:  # fresh sessions, one address, all along
+        connection = Connection(host, int(port))
+        while not until.is_set():
+            start = time.perf_counter()
+            try:
+                _, content, _ = await connection.request("POST", "/phone/prompt", {})
+                answer = json.loads(content)
+                prompt = answer["prompt"]
+                status, _, _ = await connection.request("POST", "/phone/send", {
+                    "session": answer["session"], "token": prompt["token"],
+                    "ink": drawings[prompt["digit"] or 0][0]})
+                figures["flood"][status == 200] += 1
+            except Exception as failure:
+                figures["errors"].append(f"flood: {type(failure).__name__}: {failure}"[:200])
+            await asyncio.sleep(max(0.0, start + 1 / config.flood - time.perf_counter()))
 
     async def poll(until: asyncio.Event) -> None:  # the stage page's timer
         while not until.is_set():
@@ -144,7 +170,12 @@ async def hall(url: str, phones: int, burst: float, cpu) -> dict:
     polling = asyncio.create_task(poll(done))
     cpu_before = cpu()
     await asyncio.to_thread(speaker.predict, KEY, "start", "random", api_name="/control")
+    flooded = asyncio.Event()
+    flooding = asyncio.create_task(flood(flooded)) if config.flood else None
     await asyncio.gather(*tasks)
+    flooded.set()
+    if flooding:
+        await flooding
     cpu_used = cpu() - cpu_before
     await asyncio.sleep(2 * REFRESH_SECONDS)  # the stage's next poll shows the last sends
     done.set()
@@ -152,7 +183,9 @@ async def hall(url: str, phones: int, burst: float, cpu) -> dict:
     walls = figures["walls"]
     last = walls[-1][2] if walls else ""
     tally = re.search(r"right \((\d+) of (\d+)\)", last)
-    return {"sent": figures["sent"], "on_stage": int(tally.group(2)) if tally else 0,
+    flood_kept = figures["flood"][True]
+    return {"sent": figures["sent"], "flood": figures["flood"],
+            "on_stage": (int(tally.group(2)) if tally else 0) - flood_kept,
             "send": figures["send"], "errors": figures["errors"],
             "stale": max((b[1] - a[0] for a, b in zip(walls, walls[1:])), default=float("inf")),
             "cpu_ms_per_send": 1000 * cpu_used / max(1, figures["sent"]),
@@ -172,9 +205,13 @@ def main(argv=None) -> int:
         apps = server.apps if config.replicas == 2 else [server.process]
         print(f"replicas={config.replicas}", flush=True)
         for phones in config.phones:
-            result = asyncio.run(hall(server.url, phones, config.burst,
+            result = asyncio.run(hall(server.url, phones, config,
                                       lambda: sum(cpu_seconds(app.pid) for app in apps)))
             p50, p90, _ = percentiles(result["send"] or [0])
+            if config.flood:
+                print(f"flood: {sum(result['flood'].values())} tried from fresh sessions, "
+                      f"{result['flood'][True]} on the stage, {result['flood'][False]} refused",
+                      flush=True)
             print(f"phones={phones} sent={result['sent']} "
                   f"on_stage={result['on_stage']} lost={result['sent'] - result['on_stage']} "
                   f"send_p50_ms={p50:.0f} send_p90_ms={p90:.0f} "
