@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from bench import crowd
+from bench import crowd, keynote
 from deploy import space
 from model import predict
 from model.classifier import Classifier
@@ -153,7 +153,7 @@ def test_training_on_a_corrupt_dataset_file_fails_clearly_and_writes_nothing(tmp
 
 
 @pytest.mark.parametrize("config", [train.Config, predict.Config, space.Config, crowd.Config,
-                                    export.Config])
+                                    export.Config, keynote.Config])
 def test_every_flag_has_help(capsys, config):
     with pytest.raises(SystemExit):
         parse(config, ["--help"])
