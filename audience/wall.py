@@ -92,8 +92,6 @@ def hall(snapshot: dict) -> str:
     confusion matrix and the most surprising misses beside them."""
     shown, matrix = snapshot["shown"], snapshot["matrix"]
     total, right = int(matrix.sum()), int(np.trace(matrix))
-    asked = ("" if not shown else "a random digit each" if shown["digit"] is None
-             else f'everyone draws a {shown["digit"]}')
     share = (f'<b class="share">{right / total:.0%}</b> read right of <b>{total}</b>'
              if total else "No drawings in this round yet")
     tiles = "".join(
@@ -103,16 +101,21 @@ def hall(snapshot: dict) -> str:
     misses = "".join(thumb(m) for m in snapshot["misses"])
     if misses:
         misses = f'<div class="misses"><b>Most surprising misses</b>{misses}</div>'
-    asked = f"<small>{asked}</small>" if asked else ""
+    asked = f"<small>{asked_for(shown)}</small>" if shown else ""
     return (f'<div class="hall"><div class="score">{share}{asked}</div>'
             f'<div class="mosaic" role="img" aria-label="The latest drawings">{tiles}</div>'
             f'<div class="tallies">{confusion(matrix) if total else ""}{misses}</div></div>')
 
 
+def asked_for(shown: dict) -> str:
+    """A round -> what it asks of the room."""
+    return ("a random digit each" if shown["digit"] is None
+            else f'everyone draws a {shown["digit"]}')
+
+
 def tally(shown: dict, matrix: np.ndarray, running: bool) -> str:
     """A round and its (10, 10) counts -> one line: what was asked, and the share read right."""
-    asked = ("a random digit each" if shown["digit"] is None
-             else f'everyone draws a {shown["digit"]}')
+    asked = asked_for(shown)
     total, right = int(matrix.sum()), int(np.trace(matrix))
     accuracy = f"{right / total:.0%} right ({right} of {total})" if total else "no drawings yet"
     return (f'<div class="round"><b>{"Round" if running else "Last round"}: {asked}</b> · '

@@ -142,6 +142,12 @@ def visitor_client(url: str):
     return Client(url, verbose=False, ssl_verify=False)
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far, user and system."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """`python <script>` on a free port, as a visitor's server would run."""
 
@@ -172,8 +178,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """The server's CPU time so far, user and system."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -17,7 +17,6 @@ the page and its first prompt, as one phone loads them).
 
 import asyncio
 import json
-import os
 import re
 import resource
 import time
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audience.wall import REFRESH_SECONDS
-from bench.benchmarks import Server, percentiles, visitor_client
+from bench.benchmarks import Server, cpu_seconds, percentiles, visitor_client
 from bench.stage_crowd import KEY, PHONES, Cluster
 from model.config import flag, parse
 from model.ink import strokes_to_json
@@ -75,12 +74,6 @@ class Connection:
         length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
         content = await self.reader.readexactly(length)
         return int(head.split()[1]), content, len(head) + length
-
-
-def cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far, user and system."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def inks(rng: np.random.Generator) -> dict[int, list[str]]:

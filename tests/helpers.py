@@ -30,6 +30,8 @@ def seven() -> str:
 
 
 # ---------------------------------------------------------------------------- the browser
+PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+             device_scale_factor=3)  # a browser context as a phone's
 TOP = '#prediction [data-testid="label-output-value"]'
 SETTLE = 500  # ms without a change of the label: the reading is final
 WATCH = """() => {  // when each stroke ended, and when the label changed (page clock, ms)

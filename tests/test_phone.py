@@ -11,11 +11,9 @@ from gradio_client import Client
 from playwright.sync_api import expect
 
 import ui.phone
-from tests.helpers import FIGURES, SENDS_PER_ADDRESS, SPEAKER_KEY, seven, touch
+from tests.helpers import FIGURES, PHONE, SENDS_PER_ADDRESS, SPEAKER_KEY, seven, touch
 from training.drawn_digits import STYLES, Pose, place
 
-PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-             device_scale_factor=3)
 HALL_WIFI = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8,
              "uploadThroughput": 1.6e6 / 8}  # 1.6 Mbit/s each way, 150 ms round trips
 

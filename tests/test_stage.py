@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from audience.room import ACTIONS
 from model.feedback import load_corrections
 from tests.helpers import (
+    PHONE,
     SENDS_PER_ADDRESS,
     SPEAKER_KEY,
     TOP,
@@ -27,9 +28,6 @@ from tests.helpers import (
     touch,
 )
 from training.drawn_digits import STYLES, Pose, place
-
-PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-             device_scale_factor=3)
 
 
 @pytest.fixture(scope="module")

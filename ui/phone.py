@@ -20,6 +20,7 @@ import html
 import json
 import secrets
 from pathlib import Path
+from typing import NamedTuple
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -88,6 +89,24 @@ def prompt_json(prompt: Prompt) -> dict:
     return {"token": prompt.token, "round": prompt.round, "digit": prompt.digit}
 
 
+class Bytes(NamedTuple):
+    """A response body as it is and gzipped, both made once."""
+    raw: bytes
+    packed: bytes
+
+    @classmethod
+    def of(cls, raw: bytes) -> "Bytes":
+        return cls(raw, gzip.compress(raw, 9, mtime=0))
+
+    def response(self, request: Request, media: str, cache: str) -> Response:
+        """The gzipped body where the phone accepts it, else the body as it is."""
+        headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(self.packed, media_type=media,
+                            headers={**headers, "Content-Encoding": "gzip"})
+        return Response(self.raw, media_type=media, headers=headers)
+
+
 class Packed:
     """Files served gzipped where the phone accepts it, each compressed once and kept: the
     reader's scripts, TensorFlow.js's WebAssembly, and the versions' browser copies (a
@@ -97,7 +116,7 @@ class Packed:
 
     def __init__(self, served):
         self.served, self.kept = served, {}
-        self.assets = {f"{script}": ASSETS / script for script in READER_SCRIPTS} | {
+        self.assets = {script: ASSETS / script for script in READER_SCRIPTS} | {
             f"{VENDOR}/{wasm.name}": wasm for wasm in (ASSETS / VENDOR).glob("*.wasm")}
 
     def path(self, name: str) -> Path | None:
@@ -116,13 +135,9 @@ class Packed:
         if path is None:
             return JSONResponse({"error": "No such file."}, status_code=404)
         if path not in self.kept:
-            self.kept[path] = await run_in_threadpool(gzip.compress, path.read_bytes(), 9)
-        headers = {"Cache-Control": "max-age=86400", "Vary": "Accept-Encoding"}
+            self.kept[path] = await run_in_threadpool(Bytes.of, path.read_bytes())
         media = self.TYPES.get(path.suffix, "application/octet-stream")
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            return Response(self.kept[path], media_type=media,
-                            headers={**headers, "Content-Encoding": "gzip"})
-        return Response(path.read_bytes(), media_type=media, headers=headers)
+        return self.kept[path].response(request, media, "max-age=86400")
 
 
 class PhonePage:
@@ -136,7 +151,7 @@ class PhonePage:
                 "brush": BRUSH_WIDTH, "vendor": f"phone/reader/{VENDOR}",
                 "scripts": " ".join(f"phone/reader/{s}" for s in READER_SCRIPTS)})),
             inkpad=(ASSETS / "inkpad.js").read_text(), script=(ASSETS / "phone.js").read_text())
-        self.page = gzip.compress(page.encode(), 9, mtime=0)  # every phone gets the same bytes
+        self.page = Bytes.of(page.encode())  # every phone gets the same bytes
 
     def routes(self) -> list[Route]:
         return [Route("/phone", self.show, methods=["GET"]),
@@ -145,11 +160,7 @@ class PhonePage:
                 Route("/phone/send", self.send, methods=["POST"])]
 
     async def show(self, request: Request) -> Response:
-        headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            return Response(self.page, media_type="text/html",
-                            headers={**headers, "Content-Encoding": "gzip"})
-        return Response(gzip.decompress(self.page), media_type="text/html", headers=headers)
+        return self.page.response(request, "text/html", "no-cache")
 
     async def prompt(self, request: Request) -> JSONResponse:
         asked = await self._body(request)
@@ -212,12 +223,14 @@ class PhonePage:
         try:
             if len(body) > MAX_BODY:
                 raise InputError(f"The request is too large ({len(body):,} bytes).")
-            asked = json.loads(body or b"{}")
+            try:
+                asked = json.loads(body or b"{}")
+            except ValueError:
+                raise InputError("The request is not JSON.") from None
             if not isinstance(asked, dict):
                 raise InputError("The request is not a JSON object.")
-        except (ValueError, InputError) as error:
-            message = str(error) if isinstance(error, InputError) else "The request is not JSON."
-            return PhonePage._refuse("a phone's request", InputError(message))
+        except InputError as error:
+            return PhonePage._refuse("a phone's request", error)
         return asked
 
     @staticmethod
