@@ -39,6 +39,8 @@ function take(answer) {  // a route's answer -> the session, the prompt and the 
   session = answer.session || session;
   sessionStorage.setItem('digitpad-session', session);
   if (answer.prompt) {
+    if (sentLine.className === 'refused') sentLine.textContent = '';  // asked again, and answered
+    sentLine.className = '';
     token = answer.prompt.token;
     const digit = answer.prompt.digit;
     heading.textContent = digit === null ? '✏️ Draw any digit' : `✏️ Draw a ${digit}`;
@@ -58,8 +60,11 @@ async function follow() {  // the prompt, current: each answer comes when the ro
     polling = new AbortController();
     try {
       const answer = await call('prompt', {wait: token !== ''}, polling.signal);
-      if (answer.error) await new Promise((done) => setTimeout(done, 2000 + 3000 * Math.random()));
-      else take(answer);
+      if (answer.error) {  // no connection, or the round is full for this network: said, asked again
+        sentLine.className = 'refused';
+        sentLine.textContent = answer.error;
+        await new Promise((done) => setTimeout(done, 2000 + 3000 * Math.random()));
+      } else take(answer);
     } catch (aborted) {
       // a send brought the next prompt: wait on that one
     }

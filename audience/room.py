@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audience.store import StoreError
+from audience.store import PROMPT_SECONDS, StoreError
 from audience.teaching import TEACH_SECONDS
 from model.errors import FeedbackError
 from model.feedback import save_correction
@@ -23,7 +23,8 @@ from model.reading import DigitReading, Drawing
 from model.spec import CLASSES, MIN_LESSONS, NUM_CLASSES, TEACH_MOST
 
 SENDS_PER_SECOND = 2  # per session: drawings sent to the stage
-SENDS_PER_ADDRESS = 120  # per network address and minute: phones behind one router share one
+SENDS_PER_ADDRESS = 120  # per network address and minute: phones behind one router share one;
+# also the phones one address may seat in a round (see Room.prompt)
 PROMPTS_PER_SECOND = 5  # per session: prompts asked for
 
 
@@ -74,10 +75,15 @@ class Room:
                                             replace=bool(speaker_key))
 
     # ------------------------------------------------------------------------ visitors
-    def prompt(self, session: str) -> Prompt:
-        """A new prompt for this session, in the round now running (if any)."""
+    def prompt(self, session: str, address: str = "") -> Prompt:
+        """A new prompt for this session, in the round now running (if any). A session's first
+        prompt in a round takes a seat of its network `address`: as many as the drawings a
+        minute the network may send, so that fresh sessions from a script are held to what
+        the hall's own phones leave, and never take their seats once they have them."""
         self._limit("prompt", session, PROMPTS_PER_SECOND)
         current = self.store.get("round")
+        if current and address:
+            self._seat(current["id"], session, address)
         digit = None
         if current:
             digit = (current["digit"] if current["digit"] is not None
@@ -87,21 +93,21 @@ class Room:
                                            "digit": digit})
         return prompt
 
-    def refresh(self, session: str, token: str) -> Prompt | None:
+    def refresh(self, session: str, token: str, address: str = "") -> Prompt | None:
         """A new prompt if this one is spent, unknown or from another round than the one now
         running; None if it still stands."""
         held = self.store.peek(str(token)) if token else None
         current = self.store.get("round")
         if held and held["session"] == session and held["round"] == (current and current["id"]):
             return None
-        return self.prompt(session)
+        return self.prompt(session, address)
 
     def send(self, session: str, token: str, reading: DigitReading, address: str = "") -> dict:
         """A visitor's drawing, read, answers their prompt -> the entry put on the wall. An answer
         that arrives after its round ended still counts for that round, not the next. Sessions
         cost nothing, so sends are limited by the visitor's network `address` too."""
         self._limit("send", session, SENDS_PER_SECOND)
-        limit = self.store.get("sends_per_address") or self.sends_per_address  # as the speaker set
+        limit = self.per_address()
         if address and not self.store.allow("send-address", address, limit, seconds=60):
             self.store.bump("refused")
             raise TooMany(f"Too many drawings from your network: at most {limit} a minute. "
@@ -256,7 +262,8 @@ class Room:
             raise RoomError("Allow a whole number of drawings a minute from one network, 1 or "
                             "more: nothing was changed.")
         self.store.put("sends_per_address", int(value))
-        return f"Each network may now send {int(value)} drawings a minute."
+        return (f"Each network may now send {int(value)} drawings a minute, from as many phones "
+                "in a round.")
 
     # ------------------------------------------------------------------------ the stage
     def snapshot(self) -> dict:
@@ -283,6 +290,23 @@ class Room:
     def view(self) -> str:
         """What the stage shows now: one of VIEWS."""
         return self.store.get("view", VIEWS[0])
+
+    def per_address(self) -> int:
+        """Drawings a minute one network address may send, and phones it may seat in a round:
+        as the speaker set it, else as the app was started."""
+        return self.store.get("sends_per_address") or self.sends_per_address
+
+    def _seat(self, round_id: str, session: str, address: str) -> None:
+        """Seat `session` in the round, once, if its network has a seat left; TooMany if not."""
+        seat = f"seat:{round_id}:{session}"
+        if not self.store.claim(seat, PROMPT_SECONDS):
+            return  # seated already
+        limit = self.per_address()
+        if not self.store.allow("seats", f"{round_id}:{address}", limit, PROMPT_SECONDS):
+            self.store.release(seat)
+            self.store.bump("refused")
+            raise TooMany(f"This round is full for your network: {limit} phones on it already "
+                          "draw. Ask the speaker to allow more, or wait for the next round.")
 
     def _limit(self, kind: str, session: str, per_second: int) -> None:
         if not self.store.allow(kind, session, per_second):

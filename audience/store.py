@@ -58,7 +58,7 @@ class MemoryStore:
         self.claims = {}  # name -> expiry
         self.settings = {}
         self.prompts = OrderedDict()  # token -> (expiry, prompt)
-        self.windows = {}  # "kind:who" -> (window, requests in that window)
+        self.windows = {}  # "kind:who" -> (window, requests in that window, when it ends)
         self.counters = {}  # name -> count (sends refused)
 
     def shared_key(self, key: str, replace: bool) -> str:
@@ -97,13 +97,14 @@ class MemoryStore:
     def allow(self, kind: str, who: str, limit: int, seconds: int = 1) -> bool:
         """Count one request of this kind from `who` (a session, an address) -> whether it is
         within `limit` requests in this window of `seconds`."""
-        now, key = int(time.time() // seconds), f"{kind}:{who}"
+        now = time.time()
+        window, key = int(now // seconds), f"{kind}:{who}"
         with self.lock:
-            window, n = self.windows.get(key, (now, 0))
-            n = n + 1 if window == now else 1
-            self.windows[key] = (now, n)
-            if len(self.windows) > MAX_PROMPTS:  # forget whoever was idle a window or more
-                self.windows = {k: v for k, v in self.windows.items() if v[0] == now}
+            was, n, _ = self.windows.get(key, (window, 0, 0))
+            n = n + 1 if was == window else 1
+            self.windows[key] = (window, n, (window + 1) * seconds)
+            if len(self.windows) > MAX_PROMPTS:  # forget the windows that have ended
+                self.windows = {k: v for k, v in self.windows.items() if v[2] > now}
         return n <= limit
 
     def bump(self, name: str) -> None:
@@ -154,9 +155,12 @@ class MemoryStore:
     def claim(self, name: str, seconds: int) -> bool:
         """Take the one-holder claim `name` for at most `seconds` -> whether it was free."""
         with self.lock:
-            if self.claims.get(name, 0) > time.time():
+            now = time.time()
+            if self.claims.get(name, 0) > now:
                 return False
-            self.claims[name] = time.time() + seconds
+            if len(self.claims) > MAX_PROMPTS:  # forget the expired: a hall's round seats many
+                self.claims = {k: until for k, until in self.claims.items() if until > now}
+            self.claims[name] = now + seconds
             return True
 
     def release(self, name: str) -> None:

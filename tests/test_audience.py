@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from audience.room import SENDS_PER_SECOND, Room, RoomError
+from audience.room import SENDS_PER_SECOND, Room, RoomError, TooMany
 from audience.store import MISSES_KEPT, MemoryStore, RedisStore, StoreError
 from audience.wall import audience_url, invite, stage
 from bench.servers import free_port, start_redis
@@ -244,6 +244,32 @@ def test_fresh_sessions_from_one_address_are_limited_too(store):
     assert room.snapshot()["refused"] - counted == 3  # the speaker sees it
     room.send("next door", room.prompt("next door").token, reading(2), "203.0.113.8")
     assert len(room.snapshot()["drawings"]) == 5  # the wall keeps its latest 5: ours, then 2
+
+
+def test_a_round_seats_as_many_phones_from_one_network_as_it_may_send(store):
+    room, hall, next_door = Room(store, KEY, sends_per_address=3), "203.0.113.40", "203.0.113.41"
+    for k in range(5):  # outside a round, sessions are free: sends are limited (above)
+        room.prompt(f"early{k}", hall)
+    room.control(KEY, "start", "4")
+    counted = store.counter("refused")
+    held = {k: room.refresh(f"early{k}", "", hall) for k in range(3)}  # the round's first three
+    assert all(prompt.digit == 4 for prompt in held.values())
+    with pytest.raises(TooMany) as refused:  # a fourth phone, or a script's fresh session
+        room.refresh("early3", "", hall)
+    assert str(refused.value) == (
+        "This round is full for your network: 3 phones on it already draw. Ask the speaker to "
+        "allow more, or wait for the next round.")
+    assert store.counter("refused") - counted == 1  # the speaker sees it
+    with pytest.raises(TooMany):
+        room.prompt("fresh", hall)
+    entry = room.send("early0", held[0].token, reading(4), hall)  # a seated phone draws on
+    assert entry["asked"] == 4 and room.prompt("early0", hall).digit == 4
+    assert room.prompt("early3", next_door).digit == 4  # each network has its own seats
+    room.control(KEY, "allow", "4")
+    assert room.prompt("early3", hall).digit == 4  # the speaker made room
+    room.control(KEY, "start", "5")  # a new round seats anew
+    assert [room.prompt(f"fresh{k}", hall).digit for k in range(4)] == [5] * 4
+    room.control(KEY, "stop")
 
 
 def test_a_flood_from_one_session_is_rate_limited(store):

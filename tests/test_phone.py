@@ -82,15 +82,21 @@ def test_the_speaker_raises_the_limit_for_a_hall_behind_one_network(app_url, cli
         return post(app_url, "send", address, session=first["session"],
                     token=first["prompt"]["token"], ink=seven())
 
+    client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
     try:
         assert "may now send 2" in client.predict(SPEAKER_KEY, "allow", "2", api_name="/control")
         sent = [phone_sends() for _ in range(5)]  # a new minute may begin once among them
         assert [s.status_code for s in sent[:2]] == [200, 200]
         refused = [s for s in sent if s.status_code == 429]
         assert refused and "at most 2 a minute" in refused[0].json()["error"]
+        client.predict(SPEAKER_KEY, "start", "3", api_name="/control")  # a round seats 2 phones
+        seats = [post(app_url, "prompt", "203.0.113.35").json() for _ in range(3)]
+        assert [s["prompt"]["digit"] for s in seats[:2]] == [3, 3]
+        assert "This round is full for your network" in seats[2]["error"]
         client.predict(SPEAKER_KEY, "allow", "50", api_name="/control")
         assert phone_sends().status_code == 200
     finally:
+        client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
         client.predict(SPEAKER_KEY, "allow", str(SENDS_PER_ADDRESS), api_name="/control")
     with pytest.raises(Exception, match="whole number"):
         client.predict(SPEAKER_KEY, "allow", "lots", api_name="/control")

@@ -6,7 +6,7 @@ from audience.room import RoomError, StoreError
 from model.errors import InputError
 from model.present import announcement, label
 from model.reading import BLANK, Drawing, read_each_as_digit
-from ui.common import ink_pad, live_region, refusing
+from ui.common import address, ink_pad, live_region, refusing
 
 
 def prompt_outputs(prompt) -> tuple[str, str]:
@@ -23,7 +23,7 @@ class AudiencePage:
     @refusing(RoomError, StoreError, title="Refused")
     def new_prompt(self, request: gr.Request) -> tuple[str, str]:
         """-> (what to draw, the one-use token that answers it) for this visitor."""
-        return prompt_outputs(self.room.prompt(request.session_hash))
+        return prompt_outputs(self.room.prompt(request.session_hash, address(request)))
 
     def read(self, ink: str, token: str, request: gr.Request):
         """The pad's ink -> (its reading as a Label, a new prompt and token if a round began
@@ -34,7 +34,7 @@ class AudiencePage:
         except InputError:
             reading = BLANK
         try:
-            prompt = self.room.refresh(request.session_hash, token)
+            prompt = self.room.refresh(request.session_hash, token, address(request))
         except (RoomError, StoreError):
             prompt = None  # keep the prompt shown; the next stroke asks again
         return (label(reading),
@@ -47,8 +47,7 @@ class AudiencePage:
         the pad emptied, and the next prompt and its token)."""
         drawing = Drawing.from_json(ink)
         reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
-        address = request.client.host if request.client else ""  # behind a proxy: as it says
-        entry = self.room.send(request.session_hash, token, reading, address)
+        entry = self.room.send(request.session_hash, token, reading, address(request))
         note = f"📺 Sent: the screen shows your **{entry['digit']}** ({entry['confidence']:.0%})."
         not_kept = self.room.collect(entry, reading, drawing)
         if not_kept:

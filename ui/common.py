@@ -68,6 +68,12 @@ def live_region() -> gr.HTML:
                    apply_default_css=False)
 
 
+def address(request) -> str:
+    """A Gradio or Starlette request -> the visitor's network address (behind a proxy: as it
+    says), which the room's limits count by."""
+    return request.client.host if request.client else ""
+
+
 def refused(where: str, error: Exception) -> str:
     """Log a refused request as one line -> its message, for the person who sent it."""
     log.warning("refused %s: %s", where, error)

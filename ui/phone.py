@@ -32,7 +32,7 @@ from model.errors import InputError
 from model.reading import Drawing, read_each_as_digit
 from model.spec import BROWSER_DIR, BRUSH_WIDTH, READER_SCRIPTS
 from model.versions import NAME, SHIPPED
-from ui.common import ASSETS, PAD, VENDOR, refused
+from ui.common import ASSETS, PAD, VENDOR, address, refused
 
 ROUND_POLL_SECONDS = 0.25  # how often this process looks for a new round, for all its phones
 WAIT_SECONDS = 20  # a long poll answers within this even if nothing changed
@@ -169,11 +169,12 @@ class PhonePage:
         session = self._session(asked)
         token = str(asked.get("token") or "")
         change = self.watch.next_change() if asked.get("wait") else None
+        network = address(request)
         try:
-            fresh = await run_in_threadpool(self.room.refresh, session, token)
+            fresh = await run_in_threadpool(self.room.refresh, session, token, network)
             if fresh is None and change is not None:
                 await self.watch.wait(change, WAIT_SECONDS)
-                fresh = await run_in_threadpool(self.room.refresh, session, token)
+                fresh = await run_in_threadpool(self.room.refresh, session, token, network)
         except (RoomError, StoreError) as error:
             return self._refuse("a phone's prompt", error)
         return JSONResponse({"session": session, "reader": self._reader(),
@@ -183,24 +184,23 @@ class PhonePage:
         asked = await self._body(request)
         if isinstance(asked, JSONResponse):
             return asked
-        address = request.client.host if request.client else ""
         try:
-            return JSONResponse(await run_in_threadpool(self._send, asked, address))
+            return JSONResponse(await run_in_threadpool(self._send, asked, address(request)))
         except (RoomError, StoreError, InputError) as error:
             return self._refuse("a phone's drawing", error)
 
-    def _send(self, asked: dict, address: str) -> dict:
+    def _send(self, asked: dict, network: str) -> dict:
         """Read the drawing once, put it on the stage, keep it if the room collects -> what
         the phone shows, and its next prompt."""
         session, token = self._session(asked), str(asked.get("token") or "")
         drawing = Drawing.from_json(str(asked.get("ink", "")))  # the pad's value, as sent
         reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
-        entry = self.room.send(session, token, reading, address)
+        entry = self.room.send(session, token, reading, network)
         not_saved = self.room.collect(entry, reading, drawing)
         return {"session": session, "reader": self._reader(),
                 "sent": {"digit": entry["digit"], "confidence": entry["confidence"],
                          "seq": entry["seq"]},
-                "not_saved": not_saved, "prompt": prompt_json(self.room.prompt(session))}
+                "not_saved": not_saved, "prompt": prompt_json(self.room.prompt(session, network))}
 
     @staticmethod
     def _session(asked: dict) -> str:
