@@ -135,12 +135,12 @@ async def hall(url: str, phones: int, config: Config, cpu) -> dict:
         while not until.is_set():
             start = time.perf_counter()
             try:
-                _, content, _ = await connection.request("POST", "/phone/prompt", {})
+                status, content, _ = await connection.request("POST", "/phone/prompt", {})
                 answer = json.loads(content)
-                prompt = answer["prompt"]
-                status, _, _ = await connection.request("POST", "/phone/send", {
-                    "session": answer["session"], "token": prompt["token"],
-                    "ink": drawings[prompt["digit"] or 0][0]})
+                if status == 200:  # else refused a seat in the round
+                    status, _, _ = await connection.request("POST", "/phone/send", {
+                        "session": answer["session"], "token": answer["prompt"]["token"],
+                        "ink": drawings[answer["prompt"]["digit"] or 0][0]})
                 figures["flood"][status == 200] += 1
             except Exception as failure:
                 figures["errors"].append(f"flood: {type(failure).__name__}: {failure}"[:200])
