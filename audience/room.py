@@ -102,16 +102,21 @@ class Room:
             return None
         return self.prompt(session, address)
 
-    def send(self, session: str, token: str, reading: DigitReading, address: str = "") -> dict:
-        """A visitor's drawing, read, answers their prompt -> the entry put on the wall. An answer
-        that arrives after its round ended still counts for that round, not the next. Sessions
-        cost nothing, so sends are limited by the visitor's network `address` too."""
+    def admit(self, session: str, address: str = "") -> None:
+        """Count a drawing about to be sent against its session's limit and its network
+        `address`'s (sessions cost nothing); TooMany if over one. Pages admit a drawing before
+        they read it, so that a refusal costs no reading."""
         self._limit("send", session, SENDS_PER_SECOND)
         limit = self.per_address()
         if address and not self.store.allow("send-address", address, limit, seconds=60):
             self.store.bump("refused")
             raise TooMany(f"Too many drawings from your network: at most {limit} a minute. "
                           "Wait a little and send again.")
+
+    def send(self, session: str, token: str, reading: DigitReading) -> dict:
+        """A visitor's drawing, admitted and read, answers their prompt -> the entry put on the
+        wall. An answer that arrives after its round ended still counts for that round, not
+        the next."""
         if reading.blank:
             raise RoomError("Draw a digit first: the pad is empty.")
         held = self.store.peek(str(token)) if token else None  # another's token stays theirs
@@ -168,6 +173,8 @@ class Room:
         self.store.put("round", started)
         self.store.put("untaught", [*self.store.get("untaught", []), started["id"]])
         self.store.put("view", "wall")  # a round is drawn on the wall ...
+        if self.teacher is not None:
+            self.teacher.warm()  # ... and may be taught: the teaching readies meanwhile
         asked = "a random digit each" if fixed is None else f"everyone draws a {fixed}"
         return f"Round started: {asked}."
 

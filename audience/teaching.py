@@ -1,9 +1,11 @@
 """Teaching: the room's drawings fine-tune the served model, and every replica then serves it.
 
 The speaker's Teach (`Room.control`) claims the one teaching slot in the store, so that one
-teaching runs across all replicas. `Teacher.start` writes the drawings to a file and runs
-`python -m training.teach` in a process of its own, at a lower CPU priority so readings stay
-fast, and copies its progress lines into the store, where the stage and the speaker read them.
+teaching runs across all replicas. `Teacher.start` writes the drawings to a file for
+`python -m training.teach`, run in a process of its own at a lower CPU priority so readings
+stay fast, and copies its progress lines into the store, where the stage and the speaker read
+them. The process is started ahead, as a round starts (`Teacher.warm`): it loads TensorFlow, the
+served version and TRAIN while the room draws, so that Teach begins learning at once.
 A kept version is named in the store ("model"): each replica's follower sees the name within
 a second and swaps its model whole (`model.versions.Served`). A refused or failed teaching
 leaves the served model as it is and says why.
@@ -65,6 +67,7 @@ class Teacher:
         self.options = ["--epochs", str(epochs), "--rehearse", str(rehearse), "--nice", str(nice)]
         self.unusable = set()  # versions this replica failed to load: said once, not retried
         self.swapping = threading.Lock()  # one load at a time: follower, teaching, rollback
+        self.ready, self.readying = None, threading.Lock()  # (parent, process, its stderr)
 
     def serving(self) -> str:
         """The version the room serves: the one named in the store, else this replica's."""
@@ -78,21 +81,67 @@ class Teacher:
         self.versions.folder.mkdir(parents=True, exist_ok=True)
         about = {"version": version, "parent": parent, "rounds": rounds}
         file = lessons_file(lessons, about, self.versions.folder)
+        with self.readying:  # the process started ahead, if it readied the version served
+            ready, self.ready = self.ready, None
+        if ready is None or ready[0] != parent or ready[1].poll() is not None:
+            self._drop(ready)
+            try:
+                ready = self._started(parent)
+            except OSError:
+                file.unlink(missing_ok=True)
+                raise
+        _, process, errors = ready
+        try:
+            process.stdin.write(json.dumps({"lessons": str(file),
+                                            "out": str(self.versions.path(version))}) + "\n")
+            process.stdin.close()
+        except OSError:  # it ended meanwhile: _watch says why
+            pass
         self.store.put("teaching", {**about, "status": "starting", "done": 0.0,
                                     "drawings": len(lessons), "started": time.time()})
-        threading.Thread(target=self._run, args=(file, about), daemon=True).start()
+        threading.Thread(target=self._run, args=(process, errors, file, about),
+                         daemon=True).start()
         return version
 
-    def _run(self, file: Path, about: dict) -> None:
-        state, process = self.store.get("teaching"), None
-        command = [sys.executable, "-m", "training.teach", str(file),
-                   str(self.versions.path(about["version"])), "--model",
-                   str(self.versions.path(about["parent"])), *self.options]
-        with tempfile.TemporaryFile("w+") as errors:
+    def warm(self) -> None:
+        """Start the next teaching's process ahead, for the version served now, unless one
+        waits already: a round has started, and Teach may follow."""
+        parent = self.serving()
+        with self.readying:
+            if self.ready and self.ready[0] == parent and self.ready[1].poll() is None:
+                return
+            stale, self.ready = self.ready, None
+        self._drop(stale)
+        try:
+            started = self._started(parent)
+        except OSError as error:  # Teach will start one, or say why it cannot
+            log.warning("could not start a teaching ahead: %s", error)
+            return
+        with self.readying:
+            stale, self.ready = self.ready, started
+        self._drop(stale)
+
+    def _started(self, parent: str) -> tuple:
+        """-> (parent, `python -m training.teach - -` readying it, the file of its stderr)."""
+        command = [sys.executable, "-m", "training.teach", "-", "-", "--model",
+                   str(self.versions.path(parent)), *self.options]
+        errors = tempfile.TemporaryFile("w+")
+        process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=errors, text=True,
+                                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        return parent, process, errors
+
+    @staticmethod
+    def _drop(ready: tuple | None) -> None:
+        """End a process started ahead that no teaching will use: its input ends, it exits."""
+        if ready is not None:
+            ready[1].stdin.close()
+            ready[2].close()
+
+    def _run(self, process, errors, file: Path, about: dict) -> None:
+        state = self.store.get("teaching")
+        with errors:
             try:
-                process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                           stderr=errors, text=True,
-                                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
                 state = {**state, **self._ended(self._watch(process, state, errors), about)}
             except Exception as error:  # the store or the process: the room must hear of it
                 state = {**state, "status": "failed", "why": f"{type(error).__name__}: {error}"}
@@ -104,11 +153,10 @@ class Teacher:
                             error)
             log.warning("teaching %s: %s", about["version"], state.get("why") or state["status"])
             self.catch_up()  # this replica at once; the others within FOLLOW_SECONDS
-            if process is not None:
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
         file.unlink(missing_ok=True)
 
     def _watch(self, process, state: dict, errors) -> dict:

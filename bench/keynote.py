@@ -6,9 +6,11 @@ waits for the round by long polls, then draws the digit asked for (the ink the p
 send: a drawn style at a random pose) and sends it once, at a random moment within --burst
 seconds of the round's start. The speaker starts the round; one stage page polls the wall as
 often as its timer does. Everything runs from one network address, as a hall behind its Wi-Fi.
-With --allow, the speaker limits the drawings a minute from one address, as for a hall; with
---flood, a script on the same address sends from fresh sessions all through the round (a
-line before the last says how many it got on the stage).
+With --allow, the speaker limits the drawings a minute from one address (and the phones it may
+seat in a round), as for a hall; with --flood, a script on the same address sends from fresh
+sessions all through the round (a line before the last says how many it got on the stage).
+With --teach, the speaker then clicks Teach on the round while every phone goes on sending,
+once every --burst seconds or so, until the new version serves (a line before the last).
 
 The last line: phones=N sent=N on_stage=N lost=N send_p50_ms=N send_p90_ms=N stage_stale_s=N
 errors=N cpu_ms_per_send=N page_bytes=N (the server processes' CPU over the round, per send;
@@ -19,6 +21,7 @@ import asyncio
 import json
 import re
 import resource
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -31,7 +34,7 @@ from model.config import flag, parse
 from model.ink import strokes_to_json
 from training.drawn_digits import STYLES, place, random_pose
 
-INKS_PER_DIGIT = 20  # drawings made beforehand; each phone sends one of its digit's
+INKS_PER_DIGIT = 100  # drawings made beforehand; each phone sends one of its digit's
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Config:
                       "before the round (0: no limit)")
     flood: float = flag(0, "drawings a second a script tries to send during the round, each "
                         "from a fresh session on the hall's own address (0: none)")
+    teach: bool = flag(False, "after the round, the speaker clicks Teach on it while the phones "
+                       "go on drawing; one process only")
 
 
 class Connection:
@@ -89,8 +94,25 @@ def inks(rng: np.random.Generator) -> dict[int, list[str]]:
     return out
 
 
+async def teach(speaker, figures: dict) -> dict:
+    """The speaker clicks Teach on the round -> how it went: what the speaker was told, the
+    seconds from the click to the new version serving, and the version's own figures."""
+    clicked = time.perf_counter()
+    said = await asyncio.to_thread(speaker.predict, KEY, "teach", "round", api_name="/control")
+    version = said.split()[1]  # "Teaching v1 on 200 of 1000 drawings: ..."
+    while time.perf_counter() - clicked < 600:
+        model = await asyncio.to_thread(speaker.predict, api_name="/model")
+        if model["version"] == version:
+            return {"said": said, "seconds": time.perf_counter() - clicked, "model": model}
+        shown = figures["walls"][-1][2] if figures["walls"] else ""
+        if "Nothing learnt" in shown or "Teaching failed" in shown:
+            break
+        await asyncio.sleep(0.25)
+    return {"said": said, "seconds": float("nan"), "model": None}
+
+
 async def hall(url: str, phones: int, config: Config, cpu) -> dict:
-    """One round in a hall of `phones` -> its figures."""
+    """One round in a hall of `phones` (and its teaching, with --teach) -> its figures."""
     host, port = re.match(r"http://([^:/]+):(\d+)", url).groups()
     drawings, rng = inks(np.random.default_rng(0)), np.random.default_rng(1)
     speaker, stage = visitor_client(url), visitor_client(url)
@@ -98,8 +120,19 @@ async def hall(url: str, phones: int, config: Config, cpu) -> dict:
     await asyncio.to_thread(speaker.predict, KEY, "allow", str(config.allow or 10**9),
                             api_name="/control")
     figures = {"send": [], "errors": [], "page": [], "sent": 0, "walls": [],
-               "flood": {True: 0, False: 0}}
+               "flood": {True: 0, False: 0}, "answered": 0, "taught_sends": [], "refused": 0}
     loaded = asyncio.Semaphore(50)  # phones arrive over a few seconds, not in one instant
+    answered, taught = asyncio.Event(), asyncio.Event()  # every phone has sent; teaching ended
+
+    async def send(connection, session: str, prompt: dict, k: int) -> tuple[float, dict | None]:
+        """-> (seconds the send took, the next prompt; None if over the network's limit)."""
+        ink = drawings[prompt["digit"] or 0][k % INKS_PER_DIGIT]
+        start = time.perf_counter()
+        status, content, _ = await connection.request(
+            "POST", "/phone/send", {"session": session, "token": prompt["token"], "ink": ink})
+        if status not in (200, 429):
+            raise RuntimeError(f"{status} {content[:120]!r}")
+        return time.perf_counter() - start, status == 200 and json.loads(content)["prompt"]
 
     async def phone(k: int) -> None:
         connection = Connection(host, int(port))
@@ -116,19 +149,31 @@ async def hall(url: str, phones: int, config: Config, cpu) -> dict:
                     {"session": session, "token": prompt["token"], "wait": True})
                 prompt = json.loads(content)["prompt"] or prompt
             await asyncio.sleep(rng.uniform(0, config.burst))  # draws, then sends
-            ink = drawings[prompt["digit"]][k % INKS_PER_DIGIT]
-            start = time.perf_counter()
-            status, content, _ = await connection.request(
-                "POST", "/phone/send", {"session": session, "token": prompt["token"], "ink": ink})
-            figures["send"].append(time.perf_counter() - start)
-            if status != 200:
-                raise RuntimeError(f"{status} {content[:120]!r}")
+            took, prompt = await send(connection, session, prompt, k)
+            if not prompt:
+                raise RuntimeError("refused: over the network's limit")
+            figures["send"].append(took)
             figures["sent"] += 1
+            answer_once()
+            await answered.wait()
+            while config.teach and not taught.is_set():  # the hall draws on while it learns
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * config.burst)
+                took, sent = await send(connection, session, prompt, k + 1)
+                figures["taught_sends"].append(took)
+                figures["refused"] += not sent
+                prompt = sent or prompt
         except Exception as failure:
             figures["errors"].append(f"{type(failure).__name__}: {failure}"[:200])
+            if not answered.is_set():
+                answer_once()
         finally:
             if connection.writer:
                 connection.writer.close()
+
+    def answer_once() -> None:  # a phone's part in the round is over, sent or failed
+        figures["answered"] += 1
+        if figures["answered"] == phones:
+            answered.set()
 
     async def flood(until: asyncio.Event) -> None:  # fresh sessions, one address, all along
         connection = Connection(host, int(port))
@@ -165,16 +210,19 @@ async def hall(url: str, phones: int, config: Config, cpu) -> dict:
     await asyncio.to_thread(speaker.predict, KEY, "start", "random", api_name="/control")
     flooded = asyncio.Event()
     flooding = asyncio.create_task(flood(flooded)) if config.flood else None
-    await asyncio.gather(*tasks)
+    await answered.wait()
     flooded.set()
     if flooding:
         await flooding
     cpu_used = cpu() - cpu_before
     await asyncio.sleep(2 * REFRESH_SECONDS)  # the stage's next poll shows the last sends
+    last = figures["walls"][-1][2] if figures["walls"] else ""
+    taught_by = await teach(speaker, figures) if config.teach else None
+    taught.set()
+    await asyncio.gather(*tasks)
     done.set()
     await polling
     walls = figures["walls"]
-    last = walls[-1][2] if walls else ""
     tally = re.search(r"right \((\d+) of (\d+)\)", last)
     flood_kept = figures["flood"][True]
     return {"sent": figures["sent"], "flood": figures["flood"],
@@ -182,15 +230,36 @@ async def hall(url: str, phones: int, config: Config, cpu) -> dict:
             "send": figures["send"], "errors": figures["errors"],
             "stale": max((b[1] - a[0] for a, b in zip(walls, walls[1:])), default=float("inf")),
             "cpu_ms_per_send": 1000 * cpu_used / max(1, figures["sent"]),
+            "taught": taught_by, "taught_sends": figures["taught_sends"],
+            "refused": figures["refused"],
             "page_bytes": int(np.median(figures["page"])) if figures["page"] else 0}
+
+
+def print_teaching(taught: dict, sends: list[float], refused: int) -> None:
+    p50, p90, _ = percentiles(sends or [0])
+    print(taught["said"], flush=True)
+    model = taught["model"]
+    if model is None:
+        print("teaching: no version served", flush=True)
+        return
+    held = "->".join(f"{model[k]['held_right'] / model['held_out']:.0%}"
+                     for k in ("before", "after"))
+    print(f"teaching: click_to_serving_s={taught['seconds']:.1f} sends_meanwhile={len(sends)} "
+          f"refused={refused} "
+          f"send_p50_ms={p50:.0f} send_p90_ms={p90:.0f} held_out={held} validation="
+          f"{model['before']['validation_right']}->{model['after']['validation_right']}"
+          f"/{model['validation']}", flush=True)
 
 
 def main(argv=None) -> int:
     config = parse(Config, argv, __doc__)
+    if config.teach and config.replicas != 1:
+        raise SystemExit("error: --teach runs on one process (bench.teach has replicas)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a connection per phone, here
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # and in the server it starts
     server = (Cluster() if config.replicas == 2 else
-              Server("app.py", DIGITPAD_STAGE="1", DIGITPAD_SPEAKER_KEY=KEY, **PHONES))
+              Server("app.py", DIGITPAD_STAGE="1", DIGITPAD_SPEAKER_KEY=KEY, **PHONES,
+                     DIGITPAD_TAUGHT_DIR=tempfile.mkdtemp(prefix="digitpad-keynote-")))
     try:
         if config.replicas == 1:
             from bench.crowd import _blank_png
@@ -211,6 +280,8 @@ def main(argv=None) -> int:
                   f"stage_stale_s={result['stale']:.2f} errors={len(result['errors'])} "
                   f"cpu_ms_per_send={result['cpu_ms_per_send']:.1f} "
                   f"page_bytes={result['page_bytes']}", flush=True)
+            if config.teach:
+                print_teaching(result["taught"], result["taught_sends"], result["refused"])
             for error in sorted(set(result["errors"]))[:3]:
                 print("  error:", error, flush=True)
     finally:

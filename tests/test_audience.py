@@ -232,7 +232,9 @@ def test_fresh_sessions_from_one_address_are_limited_too(store):
         for k in range(8):  # a script opening a fresh session for every drawing
             session, address = f"fresh{attempt}-{k}", f"203.0.113.{7 + attempt}"
             try:
-                room.send(session, room.prompt(session).token, reading(1), address)
+                token = room.prompt(session).token
+                room.admit(session, address)  # before the drawing is read
+                room.send(session, token, reading(1))
                 sent += 1
             except RoomError as error:
                 refusals.append(str(error))
@@ -242,7 +244,8 @@ def test_fresh_sessions_from_one_address_are_limited_too(store):
     assert refusals[0] == ("Too many drawings from your network: at most 5 a minute. Wait a "
                            "little and send again.")
     assert room.snapshot()["refused"] - counted == 3  # the speaker sees it
-    room.send("next door", room.prompt("next door").token, reading(2), "203.0.113.8")
+    room.admit("next door", "203.0.113.8")
+    room.send("next door", room.prompt("next door").token, reading(2))
     assert len(room.snapshot()["drawings"]) == 5  # the wall keeps its latest 5: ours, then 2
 
 
@@ -262,7 +265,8 @@ def test_a_round_seats_as_many_phones_from_one_network_as_it_may_send(store):
     assert store.counter("refused") - counted == 1  # the speaker sees it
     with pytest.raises(TooMany):
         room.prompt("fresh", hall)
-    entry = room.send("early0", held[0].token, reading(4), hall)  # a seated phone draws on
+    room.admit("early0", hall)
+    entry = room.send("early0", held[0].token, reading(4))  # a seated phone draws on
     assert entry["asked"] == 4 and room.prompt("early0", hall).digit == 4
     assert room.prompt("early3", next_door).digit == 4  # each network has its own seats
     room.control(KEY, "allow", "4")
@@ -278,6 +282,7 @@ def test_a_flood_from_one_session_is_rate_limited(store):
     accepted, refusals = 0, []
     for _ in range(1000):  # as fast as it can: about 1,000 a second or more
         try:
+            room.admit("flood")
             room.send("flood", token, reading(8))
             accepted += 1
         except RoomError as error:

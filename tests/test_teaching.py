@@ -178,7 +178,9 @@ def test_one_process_teaches_swaps_without_a_failed_reading_and_rolls_back(tmp_p
     ones, _ = style_set(60, seed=11)  # 1s and 7s, in styles drawn on the pad
     sevens = ones[_ == 7][:12]
     play_round(room, served, 1, ones[_ == 1][:16])
+    ahead = room.teacher.ready[1]  # the teaching readies as the first round starts ...
     play_round(room, served, 7, sevens)
+    assert room.teacher.ready[:2] == (SHIPPED, ahead) and ahead.poll() is None  # ... once
     probe = ones[-1:]
     original = served.now.classifier.probabilities(probe)
 
@@ -199,6 +201,7 @@ def test_one_process_teaches_swaps_without_a_failed_reading_and_rolls_back(tmp_p
     try:
         said = room.control(KEY, "teach", "all")  # both rounds
         assert said == "Teaching v1 on 28 drawings: the stage shows its progress."
+        assert room.teacher.ready is None  # the process started ahead teaches
         assert room.view() == "teach"
         with pytest.raises(RoomError, match="already learning"):
             room.control(KEY, "teach", "all")
@@ -233,8 +236,14 @@ def test_one_process_teaches_swaps_without_a_failed_reading_and_rolls_back(tmp_p
     shown = teaching(room.store.get("teaching"), room.store.get("model"))
     assert "Learnt from 22 of your drawings" in shown and "on 6 it never saw" in shown
 
+    assert ahead.wait(60) == 0
+    room.control(KEY, "start", "3")
+    for_v1 = room.teacher.ready[1]
     assert "every replica serves shipped again (v1 is set aside)" in room.control(KEY,
                                                                                   "rollback")
+    room.control(KEY, "start", "3")  # a round after the rollback readies for what is served
+    assert room.teacher.ready[0] == SHIPPED and for_v1.wait(60) == 0  # the other one ended
+    room.control(KEY, "stop")
     assert served.now.version == SHIPPED
     np.testing.assert_array_equal(served.now.classifier.probabilities(probe), original)
     assert (tmp_path / "taught" / "v1" / ROLLED_BACK).exists()

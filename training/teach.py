@@ -1,15 +1,19 @@
 """Teach a model a room's drawings, in a process of its own (the app runs it on "Teach"):
 
     python -m training.teach LESSONS.npz taught/v1 [--model model/digitpad]
+    python -m training.teach - - [--model ...]   ready first, then {"lessons", "out"} on stdin
 
 LESSONS holds the drawings in the model's format (`images`, (N, 28, 28) float32 in [0, 1]),
 the digits they were asked for (`labels`) and what the app says of them (`about`, JSON: the
 version's name, its parent, the rounds). A fifth of the drawings, chosen at random, is held
 out; the rest is fine-tuned on as `training.finetune` does, with TRAIN rehearsed alongside so
-the model does not forget. The new version is written to the out folder, with its metadata, only if
-it reads the validation part of TRAIN and the held-out drawings at least as well as before.
-Progress goes to stdout as JSON lines ({"event": "progress", "done": 0.4, ...}); the last
-line is the summary ({"event": "done", "kept": ..., "before": ..., "after": ...}).
+the model does not forget. The new version is written to the out folder, with its metadata,
+only if it reads the validation part of TRAIN and the held-out drawings at least as well as
+before. With `- -` it loads TensorFlow, the model and TRAIN first, then waits for one JSON line
+naming both: the app starts a teaching so while a round runs, and Teach learns at once (at the
+end of input instead, it exits having done nothing). Progress goes to stdout as JSON lines
+({"event": "progress", "done": 0.4, ...}); the last line is the summary ({"event": "done",
+"kept": ..., "before": ..., "after": ...}).
 """
 
 import json
@@ -17,7 +21,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,8 +49,10 @@ UPDATES = 20  # progress lines per epoch, at most
 
 @dataclass(frozen=True)
 class Config:
-    lessons: Path = flag(help="the drawings: an .npz with images, labels and about (JSON)")
-    out: Path = flag(help="the folder to write the new version to, if it is kept")
+    lessons: Path = flag(help="the drawings: an .npz with images, labels and about (JSON); "
+                         "-: named on stdin once ready")
+    out: Path = flag(help="the folder to write the new version to, if it is kept; -: named on "
+                     "stdin once ready")
     model: Path = flag(MODEL_DIR, "the model folder to start from (its model.keras)")
     epochs: int = flag(TEACH_EPOCHS, "epochs over TRAIN's rehearsal part and the drawings")
     rehearse: int = flag(TEACH_REHEARSE, "TRAIN images rehearsed alongside the drawings (0 = "
@@ -65,8 +71,25 @@ def say(event: str, **fields) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def teach(config: Config) -> dict:
-    """Fine-tune `config.model` on `config.lessons`; export to `config.out` if kept -> the
+@dataclass(frozen=True)
+class Ready:
+    """What a teaching needs before the drawings: the model to tune and TRAIN's parts."""
+    model: keras.Model
+    parent: dict  # the model's metadata
+    rehearsal: tuple  # (images, labels) of TRAIN's training part
+    validation: tuple  # (images, labels) of TRAIN's validation part
+
+
+def prepare(config: Config) -> Ready:
+    """Load `config.model` and the TRAIN images it rehearses and is validated on."""
+    seed_everything(config.seed)
+    parent = json.loads((config.model / METADATA_FILE).read_text())
+    model = keras.models.load_model(config.model / KERAS_FILE)
+    return Ready(model, parent, *train_part(parent.get("dataset", "mnist-subset"), config))
+
+
+def teach(config: Config, ready: Ready) -> dict:
+    """Fine-tune the ready model on `config.lessons`; export to `config.out` if kept -> the
     summary."""
     started = time.time()
     with np.load(config.lessons) as data:
@@ -76,12 +99,9 @@ def teach(config: Config) -> dict:
         raise DatasetError(f"{len(labels)} drawings are too few to teach: at least "
                            f"{MIN_LESSONS} are needed.")
     held, learn = split_held(len(labels), HELD_SHARE, config.seed)
-    seed_everything(config.seed)
-    parent = json.loads((config.model / METADATA_FILE).read_text())
-    model = keras.models.load_model(config.model / KERAS_FILE)
-    rehearsal, validation = train_part(parent.get("dataset", "mnist-subset"), config)
+    model, validation = ready.model, ready.validation
     say("learning", epochs=config.epochs, drawings=len(labels), held_out=len(held))
-    result = fine_tune(model, config, rehearsal, validation,
+    result = fine_tune(model, config, ready.rehearsal, validation,
                        (images[learn], labels[learn]), (images[held], labels[held]),
                        callbacks=[Progress(config.epochs)], learning_rate=config.learning_rate,
                        verbose=0)  # stdout carries the progress lines only
@@ -91,7 +111,7 @@ def teach(config: Config) -> dict:
     if result["kept"]:
         say("saving")
         summary["seconds"] = round(time.time() - started, 1)
-        export_model(model, config.out, metadata(parent, about, summary))
+        export_model(model, config.out, metadata(ready.parent, about, summary))
     return summary
 
 
@@ -137,7 +157,14 @@ def main(argv=None) -> int:
     if config.nice:
         os.nice(config.nice)
     try:
-        summary = teach(config)
+        ready = prepare(config)
+        if str(config.lessons) == "-":
+            named = sys.stdin.readline()
+            if not named:
+                return 0  # the app went on without teaching
+            named = json.loads(named)
+            config = replace(config, lessons=Path(named["lessons"]), out=Path(named["out"]))
+        summary = teach(config, ready)
     except (DatasetError, OSError, KeyError, ValueError) as error:
         say("failed", why=f"{type(error).__name__}: {error}")
         return 2

@@ -46,8 +46,9 @@ class AudiencePage:
         """Send the visitor's drawing to the stage as the answer to their prompt -> (a note,
         the pad emptied, and the next prompt and its token)."""
         drawing = Drawing.from_json(ink)
+        self.room.admit(request.session_hash, address(request))
         reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
-        entry = self.room.send(request.session_hash, token, reading, address(request))
+        entry = self.room.send(request.session_hash, token, reading)
         note = f"📺 Sent: the screen shows your **{entry['digit']}** ({entry['confidence']:.0%})."
         not_kept = self.room.collect(entry, reading, drawing)
         if not_kept:

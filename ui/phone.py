@@ -194,8 +194,9 @@ class PhonePage:
         the phone shows, and its next prompt."""
         session, token = self._session(asked), str(asked.get("token") or "")
         drawing = Drawing.from_json(str(asked.get("ink", "")))  # the pad's value, as sent
+        self.room.admit(session, network)
         reading = read_each_as_digit(self.served.now.classifier, [drawing])[0]
-        entry = self.room.send(session, token, reading, network)
+        entry = self.room.send(session, token, reading)
         not_saved = self.room.collect(entry, reading, drawing)
         return {"session": session, "reader": self._reader(),
                 "sent": {"digit": entry["digit"], "confidence": entry["confidence"],
