@@ -58,8 +58,9 @@ class Settings:
                              "through this Redis (redis://host:port/db); default: in this process")
     wall_size: int = setting("DIGITPAD_WALL_SIZE", "drawings kept for the wall", 48)
     sends_per_address: int = setting("DIGITPAD_SENDS_PER_ADDRESS", "drawings a minute that one "
-                                     "network address may send to the stage (phones behind one "
-                                     "router share one)", SENDS_PER_ADDRESS)
+                                     "network address may send to the stage, and phones it may "
+                                     "seat in a round (phones behind one router share one)",
+                                     SENDS_PER_ADDRESS)
     redis_tries: int = setting("DIGITPAD_REDIS_TRIES", "tries to reach Redis at start-up, "
                                "waiting 1, 2, 3 ... s between", CONNECT_TRIES)
     taught_dir: Path = setting("DIGITPAD_TAUGHT_DIR", "the folder of the model versions "

@@ -25,9 +25,10 @@ class SpeakerPage:
     def control(self, key: str, action: str, value: str = "random") -> str:
         """The speaker's actions (`audience.room.ACTIONS`) for scripts: start (value: a digit
         or "random"), stop, pause, resume, clear, collect, stop-collecting, remove (value: a
-        drawing's number), show (value: one of wall, result, invite, teach), teach (value:
-        "all" for every round since the last teaching, else the last round), rollback, allow
-        (value: drawings a minute one network address may send)."""
+        drawing's number), show (value: one of wall, result, invite, teach, hall), teach
+        (value: "all" for every round since the last teaching, else the last round), rollback,
+        allow (value: drawings a minute one network address may send, and phones it may seat
+        in a round)."""
         return self.room.control(key, action, value)
 
     def unlock(self, key: str):
@@ -92,8 +93,9 @@ class SpeakerPage:
                 rollback = gr.Button("Roll back", elem_id="speaker-rollback")
             with gr.Row(equal_height=True):
                 allowed = gr.Number(self.room.sends_per_address, precision=0, minimum=1,
-                                    label="Drawings a minute from one network (a hall behind "
-                                    "one Wi-Fi: raise it)", elem_id="allow-sends")
+                                    label="Drawings a minute, and phones in a round, from one "
+                                    "network (a hall behind one Wi-Fi: raise it)",
+                                    elem_id="allow-sends")
                 allow = gr.Button("Allow", elem_id="speaker-allow")
             gr.Markdown("Tap a drawing to take it off the wall (and out of what is taught).")
             wall = gr.HTML(elem_id="speaker-wall",
