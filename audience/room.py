@@ -104,9 +104,13 @@ class Room:
 
     def admit(self, session: str, address: str = "") -> None:
         """Count a drawing about to be sent against its session's limit and its network
-        `address`'s (sessions cost nothing); TooMany if over one. Pages admit a drawing before
-        they read it, so that a refusal costs no reading."""
+        `address`'s (sessions cost nothing); in a round, the session needs a seat, as its
+        prompt does (a prompt taken before the round takes one now). TooMany if over a limit.
+        Pages admit a drawing before they read it, so that a refusal costs no reading."""
         self._limit("send", session, SENDS_PER_SECOND)
+        current = self.store.get("round")
+        if current and address:
+            self._seat(current["id"], session, address)
         limit = self.per_address()
         if address and not self.store.allow("send-address", address, limit, seconds=60):
             self.store.bump("refused")

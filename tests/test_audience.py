@@ -265,6 +265,8 @@ def test_a_round_seats_as_many_phones_from_one_network_as_it_may_send(store):
     assert store.counter("refused") - counted == 1  # the speaker sees it
     with pytest.raises(TooMany):
         room.prompt("fresh", hall)
+    with pytest.raises(TooMany, match="round is full"):  # a prompt taken before the round
+        room.admit("early4", hall)  # ... needs a seat to answer in it
     room.admit("early0", hall)
     entry = room.send("early0", held[0].token, reading(4))  # a seated phone draws on
     assert entry["asked"] == 4 and room.prompt("early0", hall).digit == 4
