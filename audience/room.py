@@ -316,8 +316,8 @@ class Room:
         if not self.store.allow("seats", f"{round_id}:{address}", limit, PROMPT_SECONDS):
             self.store.release(seat)
             self.store.bump("refused")
-            raise TooMany(f"This round is full for your network: {limit} phones on it already "
-                          "draw. Ask the speaker to allow more, or wait for the next round.")
+            raise TooMany(f"This round is full for your network (its limit is {limit}). Ask the "
+                          "speaker to allow more, or wait for the next round.")
 
     def _limit(self, kind: str, session: str, per_second: int) -> None:
         if not self.store.allow(kind, session, per_second):

@@ -260,8 +260,8 @@ def test_a_round_seats_as_many_phones_from_one_network_as_it_may_send(store):
     with pytest.raises(TooMany) as refused:  # a fourth phone, or a script's fresh session
         room.refresh("early3", "", hall)
     assert str(refused.value) == (
-        "This round is full for your network: 3 phones on it already draw. Ask the speaker to "
-        "allow more, or wait for the next round.")
+        "This round is full for your network (its limit is 3). Ask the speaker to allow more, "
+        "or wait for the next round.")
     assert store.counter("refused") - counted == 1  # the speaker sees it
     with pytest.raises(TooMany):
         room.prompt("fresh", hall)

@@ -173,3 +173,26 @@ def test_a_phone_that_cannot_run_the_reader_still_draws_and_sends(browser, app_u
     expect(page.locator("#sent")).to_have_text(re.compile(r"the screen shows your 7"))
     client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
     context.close()
+
+
+def test_a_phone_in_a_full_round_says_so_and_joins_when_the_speaker_allows_more(
+        browser, app_url, client):
+    client.predict(SPEAKER_KEY, "start", "5", api_name="/control")
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        client.predict(SPEAKER_KEY, "allow", "1", api_name="/control")
+        taken = post(app_url, "prompt", "127.0.0.1").json()  # a phone on the same network
+        assert taken["prompt"]["digit"] == 5
+        page.goto(f"{app_url}phone")
+        expect(page.locator("#sent")).to_have_text(
+            "This round is full for your network (its limit is 1). Ask the speaker to allow "
+            "more, or wait for the next round.")
+        client.predict(SPEAKER_KEY, "allow", "50", api_name="/control")
+        expect(page.locator("#prompt")).to_have_text("✏️ Draw a 5")  # asked again, seated
+        expect(page.locator("#sent")).to_have_text("")
+    finally:
+        client.predict(SPEAKER_KEY, "allow", str(SENDS_PER_ADDRESS), api_name="/control")
+        client.predict(SPEAKER_KEY, "stop", "random", api_name="/control")
+        context.close()
