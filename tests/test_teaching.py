@@ -33,8 +33,10 @@ from model.spec import (
 )
 from model.versions import ROLLED_BACK, SHIPPED, Served, Versions
 from tests.helpers import SPEAKER_KEY, strokes_of
+from training import teach
 from training.drawn_digits import STYLES, random_pose
 from training.export import export_model
+from training.finetune import trace
 from training.network import members
 from training.styles import style_set
 
@@ -169,6 +171,16 @@ def test_the_gates_refusal_keeps_the_served_model(tmp_path):
     assert "398 of 400 validation digits (before: 399)" in state["why"]
     assert "9 of 10 held-out drawings (before: 6)" in state["why"]
     assert served.now.version == SHIPPED
+
+
+def test_a_teaching_readied_ahead_traces_its_step_and_leaves_the_model_as_it_was(one_network):
+    model = keras.models.load_model(one_network / KERAS_FILE)
+    images, labels = style_set(300, seed=12)
+    before = model.predict(images, verbose=0)
+    trace(model, teach.Config(lessons=Path("-"), out=Path("-")), (images, labels))
+    assert model.train_function is not None  # traced: Teach learns at once
+    np.testing.assert_array_equal(model.predict(images, verbose=0), before)  # batch-norm too
+    assert int(model.optimizer.iterations) == 0  # as a new optimizer starts
 
 
 # ---------------------------------------------------------------------------- one process

@@ -25,13 +25,11 @@ LEARNING_RATE = 1e-4
 
 def fine_tune(model, config, rehearsal, validation, lessons, held, callbacks=(),
               learning_rate: float = LEARNING_RATE, augment: bool = True,
-              verbose: int = 1) -> dict:
-    """Train `model` (compiled here) `config.epochs` epochs of `config.batch_size` images
-    (shuffled and augmented with `config.seed`) on `rehearsal` (TRAIN's images and labels) with
-    `lessons` mixed in, scoring it on `validation` and `held` before and after -> {"before",
-    "after", "kept", "history"}; kept: neither score went down."""
-    import keras
-
+              verbose: int = 1, traced: bool = False) -> dict:
+    """Train `model` (compiled here, unless `trace` did) `config.epochs` epochs of
+    `config.batch_size` images (shuffled and augmented with `config.seed`) on `rehearsal`
+    (TRAIN's images and labels) with `lessons` mixed in, scoring it on `validation` and `held`
+    before and after -> {"before", "after", "kept", "history"}; kept: neither score went down."""
     def score() -> dict:
         return {"validation_right": _right(model, *validation), "held_right": _right(model, *held)}
 
@@ -39,14 +37,38 @@ def fine_tune(model, config, rehearsal, validation, lessons, held, callbacks=(),
     repeat = max(1, round(FEEDBACK_SHARE * len(rehearsal[1]) / len(lessons[1])))
     x = np.concatenate([rehearsal[0], np.repeat(lessons[0], repeat, axis=0)])
     y = np.concatenate([rehearsal[1], np.repeat(lessons[1], repeat)])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if not traced:
+        _compile(model, learning_rate)
     history = model.fit(pipeline(x, y, config.batch_size, config.seed, training=True,
                                  augment=augment), epochs=config.epochs,
                         callbacks=list(callbacks), verbose=verbose)
     after = score()
     return {"before": before, "after": after, "history": history.history,
             "kept": all(after[k] >= before[k] for k in before)}
+
+
+def trace(model, config, rehearsal, learning_rate: float = LEARNING_RATE) -> None:
+    """Compile `model` for fine_tune and trace its training and reading steps on a few of the
+    `rehearsal` images, leaving its weights as they were and its optimizer fresh: a process
+    readied ahead (training.teach) then learns as soon as it has the drawings."""
+    import keras
+
+    _compile(model, learning_rate)
+    weights = model.get_weights()  # the batch-norm statistics too
+    images, labels = (part[:2 * config.batch_size] for part in rehearsal)
+    model.fit(pipeline(images, labels, config.batch_size, config.seed, training=True),
+              epochs=1, verbose=0)
+    model.predict(images[:1], verbose=0)
+    model.set_weights(weights)
+    for variable in model.optimizer.variables:  # as a new optimizer starts: step 0, no moments
+        variable.assign(keras.ops.zeros_like(variable))
+
+
+def _compile(model, learning_rate: float) -> None:
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
 
 def split_held(count: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

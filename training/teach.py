@@ -41,7 +41,7 @@ from model.spec import (
 from training import data
 from training.data import DatasetError
 from training.export import export_model
-from training.finetune import LEARNING_RATE, fine_tune, split_held
+from training.finetune import LEARNING_RATE, fine_tune, split_held, trace
 from training.network import seed_everything
 
 UPDATES = 20  # progress lines per epoch, at most
@@ -73,7 +73,8 @@ def say(event: str, **fields) -> None:
 
 @dataclass(frozen=True)
 class Ready:
-    """What a teaching needs before the drawings: the model to tune and TRAIN's parts."""
+    """What a teaching needs before the drawings: the model to tune (compiled, its step
+    traced) and TRAIN's parts."""
     model: keras.Model
     parent: dict  # the model's metadata
     rehearsal: tuple  # (images, labels) of TRAIN's training part
@@ -81,11 +82,14 @@ class Ready:
 
 
 def prepare(config: Config) -> Ready:
-    """Load `config.model` and the TRAIN images it rehearses and is validated on."""
+    """Load `config.model` and the TRAIN images it rehearses and is validated on, and trace
+    its training step."""
     seed_everything(config.seed)
     parent = json.loads((config.model / METADATA_FILE).read_text())
     model = keras.models.load_model(config.model / KERAS_FILE)
-    return Ready(model, parent, *train_part(parent.get("dataset", "mnist-subset"), config))
+    rehearsal, validation = train_part(parent.get("dataset", "mnist-subset"), config)
+    trace(model, config, rehearsal, config.learning_rate)
+    return Ready(model, parent, rehearsal, validation)
 
 
 def teach(config: Config, ready: Ready) -> dict:
@@ -104,7 +108,7 @@ def teach(config: Config, ready: Ready) -> dict:
     result = fine_tune(model, config, ready.rehearsal, validation,
                        (images[learn], labels[learn]), (images[held], labels[held]),
                        callbacks=[Progress(config.epochs)], learning_rate=config.learning_rate,
-                       verbose=0)  # stdout carries the progress lines only
+                       verbose=0, traced=True)  # stdout carries the progress lines only
     summary = {"drawings": len(labels), "learnt": len(learn), "held_out": len(held),
                "validation": len(validation[1]), "before": result["before"],
                "after": result["after"], "kept": result["kept"], "epochs": config.epochs}
