@@ -36,7 +36,7 @@ from tests.helpers import SPEAKER_KEY, strokes_of
 from training import teach
 from training.drawn_digits import STYLES, random_pose
 from training.export import export_model
-from training.finetune import trace
+from training.finetune import LEARNING_RATE, trace
 from training.network import members
 from training.styles import style_set
 
@@ -180,7 +180,10 @@ def test_a_teaching_readied_ahead_traces_its_step_and_leaves_the_model_as_it_was
     trace(model, teach.Config(lessons=Path("-"), out=Path("-")), (images, labels))
     assert model.train_function is not None  # traced: Teach learns at once
     np.testing.assert_array_equal(model.predict(images, verbose=0), before)  # batch-norm too
-    assert int(model.optimizer.iterations) == 0  # as a new optimizer starts
+    assert int(model.optimizer.iterations) == 0  # as a new optimizer starts ...
+    assert float(model.optimizer.learning_rate) == pytest.approx(LEARNING_RATE)  # ... learns
+    model.fit(images, labels, epochs=1, verbose=0)
+    assert np.abs(model.predict(images, verbose=0) - before).max() > 1e-3
 
 
 # ---------------------------------------------------------------------------- one process

@@ -62,6 +62,7 @@ def trace(model, config, rehearsal, learning_rate: float = LEARNING_RATE) -> Non
     model.set_weights(weights)
     for variable in model.optimizer.variables:  # as a new optimizer starts: step 0, no moments
         variable.assign(keras.ops.zeros_like(variable))
+    model.optimizer.learning_rate = learning_rate  # a variable among them, zeroed too
 
 
 def _compile(model, learning_rate: float) -> None:
