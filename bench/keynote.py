@@ -106,6 +106,8 @@ async def teach(speaker, figures: dict) -> dict:
             return {"said": said, "seconds": time.perf_counter() - clicked, "model": model}
         shown = figures["walls"][-1][2] if figures["walls"] else ""
         if "Nothing learnt" in shown or "Teaching failed" in shown:
+            why = re.sub(r"<[^>]+>", " ", shown.split("teaching")[-1])
+            said += " " + re.sub(r"\s+", " ", why)[:300]  # what the stage says
             break
         await asyncio.sleep(0.25)
     return {"said": said, "seconds": float("nan"), "model": None}
