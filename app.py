@@ -73,6 +73,9 @@ class Settings:
                                   TEACH_REHEARSE)
     teach_nice: int = setting("DIGITPAD_TEACH_NICE", "how much lower the teaching process's CPU "
                               "priority is than the app's, so readings come first", TEACH_NICE)
+    teach_ahead: bool = setting("DIGITPAD_TEACH_AHEAD", "start a teaching's process as a round "
+                                "starts, so that Teach learns at once (it holds a second "
+                                "TensorFlow's memory meanwhile); 0: start it at Teach", True)
 
 
 SETTINGS = from_env(Settings)
@@ -86,7 +89,7 @@ try:  # load once, at start-up; an unreachable Redis is named before the model l
     served = Served(versions, first_version(store, versions, SETTINGS.serve) if store
                     else SHIPPED)
     teacher = Teacher(store, served, SETTINGS.teach_epochs, SETTINGS.teach_rehearse,
-                      SETTINGS.teach_nice) if store else None
+                      SETTINGS.teach_nice, SETTINGS.teach_ahead) if store else None
     room = Room(store, SETTINGS.speaker_key, SETTINGS.feedback_dir, SETTINGS.sends_per_address,
                 teacher) if store else None
 except (ModelError, FileNotFoundError, StoreError) as error:

@@ -62,8 +62,10 @@ class Teacher:
     """Runs teachings for this replica, and keeps its served model the one the room names."""
 
     def __init__(self, store, served: Served, epochs: int = TEACH_EPOCHS,
-                 rehearse: int = TEACH_REHEARSE, nice: int = TEACH_NICE):
+                 rehearse: int = TEACH_REHEARSE, nice: int = TEACH_NICE, ahead: bool = True):
+        """`ahead`: start each teaching's process as a round starts (`warm`), not at Teach."""
         self.store, self.served, self.versions = store, served, served.versions
+        self.ahead = ahead
         self.options = ["--epochs", str(epochs), "--rehearse", str(rehearse), "--nice", str(nice)]
         self.unusable = set()  # versions this replica failed to load: said once, not retried
         self.swapping = threading.Lock()  # one load at a time: follower, teaching, rollback
@@ -106,6 +108,8 @@ class Teacher:
     def warm(self) -> None:
         """Start the next teaching's process ahead, for the version served now, unless one
         waits already: a round has started, and Teach may follow."""
+        if not self.ahead:
+            return
         parent = self.serving()
         with self.readying:
             if self.ready and self.ready[0] == parent and self.ready[1].poll() is None:

@@ -14,6 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["DIGITPAD_STAGE"] = "1"  # the tests' app has audience mode on, with a known key
 os.environ["DIGITPAD_SPEAKER_KEY"] = SPEAKER_KEY
 os.environ["DIGITPAD_SENDS_PER_ADDRESS"] = str(SENDS_PER_ADDRESS)
+# The tests' apps start rounds by the dozen and never teach; test_teaching's apps do, ahead.
+os.environ["DIGITPAD_TEACH_AHEAD"] = "0"
 os.environ.pop("DIGITPAD_REDIS_URL", None)
 
 

@@ -275,6 +275,7 @@ def cluster(tmp_path_factory, one_network):
                 "DIGITPAD_TAUGHT_DIR": str(folder / "taught"),  # the folder the replicas share
                 "DIGITPAD_TEACH_EPOCHS": "1", "DIGITPAD_TEACH_REHEARSE": "200",
                 "DIGITPAD_TEACH_NICE": "0", "DIGITPAD_MODEL_DIR": str(one_network),
+                "DIGITPAD_TEACH_AHEAD": "1",
                 "DIGITPAD_SENDS_PER_ADDRESS": "1000"}  # the visitors share one address
     processes += [start_app(port, **settings) for port in replicas]
     try:
