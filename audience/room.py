@@ -81,9 +81,7 @@ class Room:
         minute the network may send, so that fresh sessions from a script are held to what
         the hall's own phones leave, and never take their seats once they have them."""
         self._limit("prompt", session, PROMPTS_PER_SECOND)
-        current = self.store.get("round")
-        if current and address:
-            self._seat(current["id"], session, address)
+        current = self._seated(session, address)
         digit = None
         if current:
             digit = (current["digit"] if current["digit"] is not None
@@ -108,9 +106,7 @@ class Room:
         prompt does (a prompt taken before the round takes one now). TooMany if over a limit.
         Pages admit a drawing before they read it, so that a refusal costs no reading."""
         self._limit("send", session, SENDS_PER_SECOND)
-        current = self.store.get("round")
-        if current and address:
-            self._seat(current["id"], session, address)
+        self._seated(session, address)
         limit = self.per_address()
         if address and not self.store.allow("send-address", address, limit, seconds=60):
             self.store.bump("refused")
@@ -307,17 +303,22 @@ class Room:
         as the speaker set it, else as the app was started."""
         return self.store.get("sends_per_address") or self.sends_per_address
 
-    def _seat(self, round_id: str, session: str, address: str) -> None:
-        """Seat `session` in the round, once, if its network has a seat left; TooMany if not."""
-        seat = f"seat:{round_id}:{session}"
+    def _seated(self, session: str, address: str) -> dict | None:
+        """The round now running (None: none), `session` seated in it once if it comes from a
+        network `address` with a seat left; TooMany if none is."""
+        current = self.store.get("round")
+        if not (current and address):
+            return current
+        seat = f"seat:{current['id']}:{session}"
         if not self.store.claim(seat, PROMPT_SECONDS):
-            return  # seated already
+            return current  # seated already
         limit = self.per_address()
-        if not self.store.allow("seats", f"{round_id}:{address}", limit, PROMPT_SECONDS):
+        if not self.store.allow("seats", f"{current['id']}:{address}", limit, PROMPT_SECONDS):
             self.store.release(seat)
             self.store.bump("refused")
             raise TooMany(f"This round is full for your network (its limit is {limit}). Ask the "
                           "speaker to allow more, or wait for the next round.")
+        return current
 
     def _limit(self, kind: str, session: str, per_second: int) -> None:
         if not self.store.allow(kind, session, per_second):
